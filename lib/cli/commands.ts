@@ -1,0 +1,175 @@
+/**
+ * rtconf's commands and their flags. The flags of `runtime configure` are
+ * those of `nvidia-ctk runtime configure`, with the same names and meanings.
+ *
+ * @module
+ */
+
+import type { Command, Flag } from "./flags.ts";
+
+/** Flags shared by `runtime configure` and `runtime unconfigure`. */
+const RUNTIME_FLAGS: Flag[] = [
+  {
+    names: ["runtime"],
+    type: "string",
+    value: "ENGINE",
+    help: "The container engine: containerd, crio or docker.",
+    default: "docker",
+  },
+  {
+    names: ["config"],
+    type: "string",
+    value: "PATH",
+    help: "The engine's config file (default: /etc/containerd/config.toml, " +
+      "/etc/crio/crio.conf or /etc/docker/daemon.json).",
+  },
+  {
+    names: ["drop-in-config"],
+    type: "string",
+    value: "PATH",
+    help: 'The drop-in file to write instead of the main config; "" edits the ' +
+      "main config in place (default: /etc/containerd/conf.d/99-nvidia.toml, " +
+      "/etc/crio/crio.conf.d/99-nvidia.toml; none for docker).",
+  },
+  {
+    names: ["config-source"],
+    type: "string",
+    value: "SOURCE",
+    help: "Where the current config is read from: file, or command " +
+      "(containerd config dump, crio status config).",
+    default: "file",
+  },
+  {
+    names: ["executable-path"],
+    type: "string",
+    value: "PATH",
+    help: "The engine's executable, for --config-source=command.",
+  },
+  {
+    names: ["nvidia-runtime-name"],
+    type: "string",
+    value: "NAME",
+    help: "The name of the runtime.",
+    default: "nvidia",
+  },
+  {
+    names: ["nvidia-runtime-path", "runtime-path"],
+    type: "string",
+    value: "PATH",
+    help: "The runtime executable; absolute for containerd and crio " +
+      "(default: nvidia-container-runtime, /usr/bin/nvidia-container-runtime " +
+      "for containerd and crio).",
+  },
+  {
+    names: ["nvidia-set-as-default", "set-as-default"],
+    type: "boolean",
+    help: "Make the runtime the engine's default runtime.",
+  },
+  {
+    names: ["cdi.enabled", "cdi.enable", "enable-cdi"],
+    type: "boolean",
+    help: "Enable CDI in the engine (containerd, docker).",
+  },
+  {
+    names: ["config-mode"],
+    type: "string",
+    value: "MODE",
+    help: "config-file, or oci-hook to write an OCI hook instead " +
+      "(deprecated: use 'rtconf hook').",
+  },
+  {
+    names: ["oci-hook-path"],
+    type: "string",
+    value: "PATH",
+    help: "With --config-mode=oci-hook: the hook file to write (default: stdout).",
+  },
+  {
+    names: ["nvidia-runtime-hook-path"],
+    type: "string",
+    value: "PATH",
+    help: "With --config-mode=oci-hook: the hook executable.",
+    default: "/usr/bin/nvidia-container-runtime-hook",
+  },
+  {
+    names: ["dry-run"],
+    type: "boolean",
+    help: "Print each file that would change under a '==> PATH <==' line; write nothing.",
+  },
+  {
+    names: ["diff"],
+    type: "boolean",
+    help: "With --dry-run, print a unified diff per file instead.",
+  },
+];
+
+/** `rtconf runtime configure`. */
+export const CONFIGURE: Command = {
+  words: ["runtime", "configure"],
+  summary: "Register a runtime in a container engine's configuration.",
+  description: "Edits only the lines that must change, writes atomically, and writes nothing\n" +
+    "when the configuration already holds what was asked.",
+  flags: RUNTIME_FLAGS,
+};
+
+/** `rtconf runtime unconfigure`. */
+export const UNCONFIGURE: Command = {
+  words: ["runtime", "unconfigure"],
+  summary: "Remove a runtime that 'runtime configure' registered, with the same flags.",
+  description: "Removes the runtime, the default that names it, and what configure added\n" +
+    "(the drop-in file, the imports entry); configure then unconfigure gives back\n" +
+    "the original files.",
+  flags: RUNTIME_FLAGS.filter((flag) =>
+    !["config-mode", "oci-hook-path", "nvidia-runtime-hook-path"].includes(flag.names[0])
+  ),
+};
+
+/** `rtconf hook`. */
+export const HOOK: Command = {
+  words: ["hook"],
+  summary: "Write the OCI hook file (hooks.d JSON) that runs the NVIDIA runtime hook.",
+  description: "For podman and CRI-O. Without --output the hook is printed on stdout.",
+  flags: [
+    {
+      names: ["hook-path", "nvidia-runtime-hook-path"],
+      type: "string",
+      value: "PATH",
+      help: "The hook executable; must be absolute.",
+      default: "/usr/bin/nvidia-container-runtime-hook",
+    },
+    {
+      names: ["output", "oci-hook-path"],
+      type: "string",
+      value: "PATH",
+      help: "The hook file to write (default: stdout).",
+    },
+    { names: ["dry-run"], type: "boolean", help: "Print the hook; write nothing." },
+  ],
+};
+
+/** `rtconf runtime` (a group: it only lists its commands). */
+export const RUNTIME: Command = {
+  words: ["runtime"],
+  group: true,
+  summary: "Configure container engines' runtimes.",
+  description: "Commands:\n" +
+    `  configure    ${CONFIGURE.summary}\n` +
+    `  unconfigure  ${UNCONFIGURE.summary}`,
+  flags: [],
+};
+
+/** `rtconf` itself. */
+export const ROOT: Command = {
+  words: [],
+  group: true,
+  summary: "rtconf registers container runtimes (first of all NVIDIA's) in the\n" +
+    "configuration of containerd, CRI-O and Docker, and writes OCI hooks.",
+  description: "Commands:\n" +
+    `  runtime configure    ${CONFIGURE.summary}\n` +
+    `  runtime unconfigure  Remove a runtime that 'runtime configure' registered.\n` +
+    `  hook                 ${HOOK.summary}\n\n` +
+    "Run 'rtconf COMMAND --help' for a command's flags.",
+  flags: [{ names: ["version"], type: "boolean", help: "Print the version." }],
+};
+
+/** Every command, for dispatch and for the README's command reference. */
+export const COMMANDS: readonly Command[] = [ROOT, RUNTIME, CONFIGURE, UNCONFIGURE, HOOK];

@@ -1,0 +1,193 @@
+/**
+ * The file layer: reading configs and carrying out a plan with atomic writes.
+ * This is the only part of the library that touches the file system.
+ *
+ * @module
+ */
+
+import { basename, dirname, resolve } from "node:path";
+import { RtconfError } from "../errors.ts";
+import type { FileChange } from "../plan.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function describe(error: unknown): string {
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory, not a file";
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  const message = error instanceof Error ? error.message : String(error);
+  // Deno's messages read "Read-only file system (os error 30): open '/x'".
+  return message.replace(/ \(os error \d+\).*$/s, "").toLowerCase();
+}
+
+/**
+ * Reads a config file as text.
+ *
+ * @example Usage
+ * ```ts
+ * import { readText } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(await readText("/nonexistent/config.toml"), undefined);
+ * ```
+ *
+ * @param path The file.
+ * @returns Its text, or `undefined` when it does not exist.
+ * @throws {RtconfError} naming the file when it is a directory, unreadable,
+ * binary or not UTF-8.
+ */
+export async function readText(path: string): Promise<string | undefined> {
+  let bytes: Uint8Array;
+  try {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new RtconfError(`${path}: cannot read: ${describe(error)}`);
+  }
+  if (bytes.includes(0)) throw new RtconfError(`${path}: binary file, not a config file`);
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new RtconfError(`${path}: not UTF-8 text`);
+  }
+}
+
+/** Where a path's bytes live: a symlink's final target, else the path itself. */
+async function target(path: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    // Missing file, or a dangling link: write where the link points.
+    try {
+      const link = await Deno.readLink(path);
+      return resolve(dirname(path), link);
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+/**
+ * Writes `text` to `path` atomically: a new file in the same directory
+ * (created exclusively, mode 0600), flushed, given the old file's mode and
+ * owner (0644 for a new file), renamed over the target, and the directory
+ * flushed. A symlink is followed and kept. Parent directories are created
+ * with mode 0755.
+ *
+ * @example Usage
+ * ```ts
+ * import { writeAtomic } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await writeAtomic(`${dir}/conf.d/x.toml`, "a = 1\n");
+ * equal(await Deno.readTextFile(`${dir}/conf.d/x.toml`), "a = 1\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param path The file to write.
+ * @param text Its new text.
+ * @throws {RtconfError} naming the file and the reason; the file is untouched.
+ */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const file = await target(path);
+  const dir = dirname(file);
+  let temp: string | undefined;
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = await Deno.stat(file);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
+    temp = `${dir}/.${basename(file)}.rtconf-${suffix}.tmp`;
+    const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await handle.write(bytes.subarray(written));
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+    await Deno.chmod(
+      temp,
+      info?.mode !== undefined && info.mode !== null ? info.mode & 0o7777 : 0o644,
+    );
+    if (info?.uid != null && info.gid != null) {
+      try {
+        await Deno.chown(temp, info.uid, info.gid);
+      } catch (error) {
+        // Only root may give a file away; anyone else keeps their own files.
+        if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+      }
+    }
+    await Deno.rename(temp, file);
+    temp = undefined;
+    await syncDirectory(dir);
+  } catch (error) {
+    if (temp !== undefined) await Deno.remove(temp).catch(() => {});
+    throw new RtconfError(`${path}: cannot write: ${describe(error)}`);
+  }
+}
+
+/**
+ * Removes a file; a file that is already gone is not an error. A symlink is
+ * removed, not its target.
+ *
+ * @example Usage
+ * ```ts
+ * import { removeFile } from "@rtconf/rtconf/files";
+ *
+ * await removeFile("/nonexistent/99-nvidia.toml");
+ * ```
+ *
+ * @param path The file.
+ * @throws {RtconfError} naming the file when it cannot be removed.
+ */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+    await syncDirectory(dirname(resolve(path)));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new RtconfError(`${path}: cannot remove: ${describe(error)}`);
+  }
+}
+
+/**
+ * Carries out the changing files of a plan, in order.
+ *
+ * @example Usage
+ * ```ts
+ * import { applyChanges } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await applyChanges([{ path: `${dir}/a.json`, before: undefined, after: "{}\n" }]);
+ * equal(await Deno.readTextFile(`${dir}/a.json`), "{}\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param changes The files to write or remove.
+ */
+export async function applyChanges(changes: readonly FileChange[]): Promise<void> {
+  for (const change of changes) {
+    if (change.before === change.after) continue;
+    if (change.after === undefined) await removeFile(change.path);
+    else await writeAtomic(change.path, change.after);
+  }
+}

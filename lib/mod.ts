@@ -1,0 +1,39 @@
+/**
+ * rtconf registers container runtimes (first of all NVIDIA's) in the
+ * configuration of containerd, CRI-O and Docker.
+ *
+ * This entry is the runtime-independent core: it takes file texts and returns
+ * new texts, with no I/O. The file layer is `@rtconf/rtconf/files`, the OCI
+ * hook generator `@rtconf/rtconf/hooks`, the command line `@rtconf/rtconf/cli`.
+ *
+ * @example Usage
+ * ```ts
+ * import { configureRules, renderPlan } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }).length, 2);
+ * equal(renderPlan([]), "");
+ * ```
+ *
+ * @module
+ */
+
+export { EXIT_FAILURE, EXIT_USAGE, RtconfError, usageError } from "./errors.ts";
+export type { Engine, EngineName, FileTexts } from "./engine.ts";
+export { ENGINE_NAMES } from "./engine.ts";
+export type { FileChange, Plan } from "./plan.ts";
+export { changes, renderPlan } from "./plan.ts";
+export { unifiedDiff } from "./diff.ts";
+export type {
+  AddRuntimeRule,
+  ConfigureRequest,
+  DisableCdiRule,
+  EnableCdiRule,
+  RemoveRuntimeRule,
+  Rule,
+  RuntimeSpec,
+  SetDefaultRule,
+  UnsetDefaultRule,
+} from "./rules.ts";
+export { configureRules, unconfigureRules } from "./rules.ts";
+export { VERSION } from "./version.ts";
