@@ -4,7 +4,8 @@
  * @module
  */
 
-type Op = { kind: " " | "-" | "+"; line: string };
+/** One line of an edit script: kept (` `), removed (`-`) or added (`+`). */
+export type Op = { kind: " " | "-" | "+"; line: string };
 
 function splitLines(text: string | undefined): string[] {
   if (text === undefined || text === "") return [];
@@ -14,8 +15,14 @@ function splitLines(text: string | undefined): string[] {
   return lines;
 }
 
-/** The shortest edit script turning `a` into `b`. */
-function editScript(a: string[], b: string[]): Op[] {
+/**
+ * The shortest edit script turning the lines `a` into the lines `b`.
+ *
+ * @param a The old lines.
+ * @param b The new lines.
+ * @returns The script, in order.
+ */
+export function editScript(a: string[], b: string[]): Op[] {
   const n = a.length, m = b.length, max = n + m;
   const offset = max + 1;
   const v = new Int32Array(2 * max + 3);

@@ -37,3 +37,7 @@ export type {
 } from "./rules.ts";
 export { configureRules, unconfigureRules } from "./rules.ts";
 export { VERSION } from "./version.ts";
+export type { ContainerdOptions } from "./containerd/engine.ts";
+export { containerd, CREATED_HEADER, planContainerd } from "./containerd/engine.ts";
+export { configVersion, criPluginId } from "./containerd/version.ts";
+export type { TomlTable, TomlValue } from "./toml/value.ts";

@@ -1,20 +1,8 @@
 import { deepEqual, equal, match } from "node:assert/strict";
-import { main } from "../main.ts";
+import { rtconf } from "./_helpers.ts";
 import { COMMANDS } from "../lib/cli/commands.ts";
 import { helpText } from "../lib/cli/flags.ts";
 import { VERSION } from "../lib/version.ts";
-
-/** Runs the CLI in-process and captures what it prints. */
-export async function rtconf(
-  ...args: string[]
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const status = await main(args, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  });
-  return { status, stdout, stderr };
-}
 
 function oneLine(text: string): void {
   equal(text.endsWith("\n"), true, `no final newline: ${JSON.stringify(text)}`);

@@ -11,6 +11,8 @@ import { applyChanges, readText, writeAtomic } from "../io/files.ts";
 import { changes, renderPlan } from "../plan.ts";
 import { configureRules, unconfigureRules } from "../rules.ts";
 import { ociHookText } from "../../hooks/mod.ts";
+import { containerd, type ContainerdOptions } from "../containerd/engine.ts";
+import { commandOutput } from "../io/source.ts";
 import type { HookInvocation, RuntimeInvocation } from "./invocation.ts";
 
 /** Where a command's output goes. */
@@ -32,8 +34,21 @@ export interface EngineBinding<Options> {
   options(invocation: RuntimeInvocation): Promise<Options>;
 }
 
+const containerdBinding: EngineBinding<ContainerdOptions> = {
+  engine: containerd,
+  options: async (invocation) => ({
+    configPath: invocation.configPath,
+    dropInPath: invocation.dropInPath,
+    source: invocation.configSource === "command"
+      ? await commandOutput(invocation.executablePath || "containerd", ["config", "dump"])
+      : undefined,
+  }),
+};
+
 /** The engines the CLI can run, by name; filled in as engines land. */
-export const ENGINES: Partial<Record<EngineName, EngineBinding<unknown>>> = {};
+export const ENGINES: Partial<Record<EngineName, EngineBinding<never>>> = {
+  containerd: containerdBinding as EngineBinding<never>,
+};
 
 /**
  * Runs `runtime configure` or `runtime unconfigure`.

@@ -1,0 +1,176 @@
+/**
+ * The rules applied to the CRI plugin section of one containerd TOML file.
+ *
+ * @module
+ */
+
+import { RtconfError } from "../errors.ts";
+import type { Rule } from "../rules.ts";
+import { noteValue, type TomlDocument } from "../toml/document.ts";
+import { copyValue, isTable, type TomlTable, valueAt } from "../toml/value.ts";
+
+/** The runtime type nvidia-ctk fills in. */
+export const DEFAULT_RUNTIME_TYPE = "io.containerd.runc.v2";
+
+/** The runtimes whose options a new runtime copies, after the default one. */
+const LOW_LEVEL_RUNTIMES = ["runc", "crun"];
+
+/** What the rules act on. */
+export interface CriTarget {
+  /** The file being edited. */
+  doc: TomlDocument;
+  /** The config version. */
+  version: number;
+  /** The CRI plugin id for that version. */
+  plugin: string;
+  /** The CRI section containerd will see, to copy a new runtime's options from. */
+  effective: TomlTable | undefined;
+  /** `runtime_type` for new runtimes whose template has none. */
+  runtimeType: string;
+}
+
+/** The paths of the CRI settings rtconf edits. */
+function paths(target: CriTarget) {
+  const containerd = ["plugins", target.plugin, "containerd"];
+  return {
+    runtimes: [...containerd, "runtimes"],
+    runtime: (name: string) => [...containerd, "runtimes", name],
+    defaultRuntime: [...containerd, "default_runtime_name"],
+    cdi: ["plugins", target.plugin, "enable_cdi"],
+  };
+}
+
+/**
+ * The table of a new runtime: a copy of the default runtime's (unless it is
+ * one of NVIDIA's), else of `runc`, else of `crun`, else a fixed block; then
+ * `runtime_type` filled in when empty and the executable set.
+ */
+function newRuntime(target: CriTarget, path: string): TomlTable {
+  const effective = target.effective;
+  const defaultName = valueAt(effective, ["containerd", "default_runtime_name"]);
+  const candidates = [
+    ...(typeof defaultName === "string" && defaultName !== "" && !defaultName.startsWith("nvidia")
+      ? [defaultName]
+      : []),
+    ...LOW_LEVEL_RUNTIMES,
+  ];
+  let table: TomlTable | undefined;
+  for (const name of candidates) {
+    const found = valueAt(effective, ["containerd", "runtimes", name]);
+    if (isTable(found)) {
+      table = copyValue(found);
+      break;
+    }
+  }
+  table ??= {
+    privileged_without_host_devices: false,
+    runtime_engine: "",
+    runtime_root: "",
+    runtime_type: target.runtimeType,
+  };
+  if (!table.runtime_type) table.runtime_type = target.runtimeType;
+  if (!isTable(table.options)) table.options = {};
+  table.options.BinaryName = path;
+  if (target.version === 1) table.options.Runtime = path;
+  return table;
+}
+
+/**
+ * The runtime containerd 1.x has built in. Any `runtimes` table replaces the
+ * built-in ones, so a file that adds the first runtime adds this one too.
+ */
+function builtInRunc(runtimeType: string): TomlTable {
+  return { runtime_type: runtimeType, sandbox_mode: "podsandbox", options: {} };
+}
+
+function expectTable(target: CriTarget, path: string[]): void {
+  const value = target.doc.get(path);
+  if (value !== undefined && !isTable(value)) {
+    throw new RtconfError(`${target.doc.file}: ${path.join(".")} is not a table`);
+  }
+}
+
+function addRuntime(target: CriTarget, name: string, path: string): void {
+  const { doc } = target;
+  const p = paths(target);
+  for (const table of [["plugins"], ["plugins", target.plugin], p.runtimes, p.runtime(name)]) {
+    expectTable(target, table);
+  }
+  const existing = doc.get(p.runtime(name));
+  if (isTable(existing)) {
+    expectTable(target, [...p.runtime(name), "options"]);
+    if (!existing.runtime_type) doc.set([...p.runtime(name), "runtime_type"], target.runtimeType);
+    doc.set([...p.runtime(name), "options", "BinaryName"], path);
+    if (target.version === 1) doc.set([...p.runtime(name), "options", "Runtime"], path);
+    return;
+  }
+  const builtIn = target.version <= 2 && doc.get(p.runtimes) === undefined &&
+    valueAt(target.effective, ["containerd", "runtimes"]) === undefined && name !== "runc";
+  if (builtIn) {
+    doc.addTable(p.runtime("runc"), builtInRunc(target.runtimeType));
+    doc.addNote([...p.runtime("runc"), "runtime_type"], "added");
+  }
+  doc.addTable(p.runtime(name), newRuntime(target, path));
+}
+
+function removeRuntime(target: CriTarget, name: string): void {
+  const { doc } = target;
+  const p = paths(target);
+  expectTable(target, p.runtimes);
+  expectTable(target, p.runtime(name));
+  doc.removeTable(p.runtime(name));
+  // The built-in runc that addRuntime put in goes with the last runtime.
+  const runtimes = doc.get(p.runtimes);
+  if (
+    isTable(runtimes) && Object.keys(runtimes).join() === "runc" &&
+    doc.note([...p.runtime("runc"), "runtime_type"]) === "added"
+  ) {
+    doc.removeTable(p.runtime("runc"));
+  }
+}
+
+/** Sets a value, noting the value it had so that {@linkcode restore} can put it back. */
+function change(doc: TomlDocument, path: string[], value: boolean | string): void {
+  if (doc.get(path) === value) return;
+  const raw = doc.raw(path);
+  doc.set(path, value);
+  if (doc.note(path) === undefined) doc.addNote(path, raw === undefined ? "added" : `was ${raw}`);
+}
+
+/** Puts back what {@linkcode change} noted; without a note, removes the value. */
+function restore(doc: TomlDocument, path: string[]): void {
+  const note = doc.note(path);
+  if (note?.startsWith("was ") && noteValue(note) !== undefined) {
+    doc.removeNote(path);
+    doc.setRaw(path, note.slice("was ".length));
+  } else {
+    doc.delete(path);
+  }
+}
+
+/**
+ * Applies one rule to the CRI section of a file.
+ *
+ * @param target The file and its CRI plugin.
+ * @param rule The rule.
+ */
+export function applyCriRule(target: CriTarget, rule: Rule): void {
+  const p = paths(target);
+  switch (rule.op) {
+    case "add-runtime":
+      return addRuntime(target, rule.name, rule.path);
+    case "remove-runtime":
+      return removeRuntime(target, rule.name);
+    case "set-default":
+      return change(target.doc, p.defaultRuntime, rule.name);
+    case "unset-default":
+      if (target.doc.get(p.defaultRuntime) === rule.name) restore(target.doc, p.defaultRuntime);
+      return;
+    case "enable-cdi":
+      return change(target.doc, p.cdi, true);
+    case "disable-cdi": {
+      const note = target.doc.note(p.cdi);
+      if (note === "added" || note?.startsWith("was ")) restore(target.doc, p.cdi);
+    }
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * containerd: runtimes in `config.toml` (config versions 1, 2, 3 and later),
+ * through a drop-in file and `imports`, or in place.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import type { Engine, FileTexts } from "../engine.ts";
+import { RtconfError } from "../errors.ts";
+import type { FileChange, Plan } from "../plan.ts";
+import type { Rule } from "../rules.ts";
+import { parseToml, TomlDocument } from "../toml/document.ts";
+import {
+  formatString,
+  isTable,
+  mergeTables,
+  sameValue,
+  type TomlTable,
+  valueAt,
+} from "../toml/value.ts";
+import { applyCriRule, type CriTarget, DEFAULT_RUNTIME_TYPE } from "./cri.ts";
+import { configVersion, criPluginId } from "./version.ts";
+
+/** How containerd is configured. */
+export interface ContainerdOptions {
+  /** The main config, e.g. `/etc/containerd/config.toml`. */
+  configPath: string;
+  /** The drop-in file, e.g. `/etc/containerd/conf.d/99-nvidia.toml`; `""` edits the main config in place. */
+  dropInPath: string;
+  /** The output of `containerd config dump`, when the config comes from the command. */
+  source?: string;
+  /** `runtime_type` for new runtimes that copy none (default `io.containerd.runc.v2`). */
+  runtimeType?: string;
+}
+
+/** The first line of a file rtconf creates; unconfigure removes such a file again. */
+export const CREATED_HEADER =
+  "# Created by rtconf (runtime configure); 'rtconf runtime unconfigure' removes it.\n";
+
+/** The `imports` entry that loads a drop-in file: its directory's `*.toml`. */
+function importPattern(dropInPath: string): string {
+  return `${dirname(dropInPath)}/*.toml`;
+}
+
+function globMatches(glob: string, path: string): boolean {
+  const pattern = glob.replace(/[.+^${}()|\\]/g, "\\$&").replaceAll("*", "[^/]*").replaceAll(
+    "?",
+    "[^/]",
+  );
+  return new RegExp(`^${pattern}$`).test(path);
+}
+
+/** The text of a main config that rtconf creates to import the drop-in directory. */
+function createdMain(version: number, dropInPath: string): string {
+  return `${CREATED_HEADER}version = ${version}\nimports = [${
+    formatString(importPattern(dropInPath))
+  }]\n`;
+}
+
+/** Makes the main config import the drop-in directory, noting what was added. */
+function ensureImport(
+  main: TomlDocument,
+  before: string | undefined,
+  version: number,
+  dropInPath: string,
+): void {
+  const pattern = importPattern(dropInPath);
+  const imports = main.get(["imports"]);
+  if (imports !== undefined && !Array.isArray(imports)) {
+    throw new RtconfError(`${main.file}: imports is not an array`);
+  }
+  if (
+    imports?.some((item) =>
+      typeof item === "string" && (item === dropInPath || globMatches(item, dropInPath))
+    )
+  ) {
+    return;
+  }
+  if (Object.keys(main.data).length === 0 && before === undefined) return; // created whole, see below
+  if (Object.keys(main.data).length === 0) {
+    main.set(["version"], BigInt(version));
+    main.addNote(["version"], "added");
+  }
+  if (imports === undefined) {
+    main.set(["imports"], [pattern]);
+    main.addNote(["imports"], "added");
+  } else {
+    main.appendItem(["imports"], pattern);
+    if (main.note(["imports"]) === undefined) {
+      main.addNote(["imports"], `added ${formatString(pattern)}`);
+    }
+  }
+}
+
+/** Takes back what {@linkcode ensureImport} added. */
+function removeImport(main: TomlDocument, dropInPath: string): void {
+  const pattern = importPattern(dropInPath);
+  const note = main.note(["imports"]);
+  if (note === "added") {
+    main.delete(["imports"]);
+  } else if (note === `added ${formatString(pattern)}`) {
+    main.removeNote(["imports"]);
+    main.removeItem(["imports"], pattern);
+  }
+  if (main.note(["version"]) === "added" && Object.keys(main.data).length === 1) {
+    main.delete(["version"]);
+  }
+}
+
+/** Whether a rule list configures (adds runtimes) rather than unconfigures. */
+function configures(rules: readonly Rule[]): boolean {
+  return rules.some((rule) => rule.op === "add-runtime");
+}
+
+/**
+ * Plans the changes to containerd's files for the rules.
+ *
+ * - Version 1 configs, and any config with `dropInPath` `""`, are edited in
+ *   place: the runtime tables go after their siblings, in the file's style.
+ * - Otherwise the drop-in file holds `version`, a copy of the CRI plugin
+ *   section (containerd before 2.1 replaces a plugin's whole section with an
+ *   imported one) and the runtime; the main config gains the drop-in
+ *   directory in `imports` and nothing else.
+ * - Values rtconf changes in a file carry a `# rtconf:` note of what was
+ *   there, so that unconfigure puts back the original bytes.
+ *
+ * @example Usage
+ * ```ts
+ * import { planContainerd } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const plan = planContainerd(
+ *   {},
+ *   [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
+ *   { configPath: "/etc/containerd/config.toml", dropInPath: "/etc/containerd/conf.d/99-nvidia.toml" },
+ * );
+ * equal(plan[0].after?.includes('imports = ["/etc/containerd/conf.d/*.toml"]'), true);
+ * equal(plan[1].after?.includes("BinaryName = \"/usr/bin/nvidia-container-runtime\""), true);
+ * ```
+ *
+ * @param texts The texts of the main config and the drop-in (`undefined` when missing).
+ * @param rules The rules.
+ * @param options The files and the config source.
+ * @returns The plan: the main config, then the drop-in (in drop-in mode).
+ * @throws {RtconfError} for invalid TOML or a config rtconf cannot edit.
+ */
+export function planContainerd(
+  texts: FileTexts,
+  rules: readonly Rule[],
+  options: ContainerdOptions,
+): Plan {
+  const { configPath, dropInPath } = options;
+  const runtimeType = options.runtimeType ?? DEFAULT_RUNTIME_TYPE;
+  const before = texts[configPath];
+  const main = new TomlDocument(before ?? "", configPath);
+  const source = options.source === undefined
+    ? undefined
+    : parseToml(options.source, "containerd config dump");
+  const empty = Object.keys(main.data).length === 0;
+  const version = !empty || source === undefined
+    ? configVersion(main.data, configPath)
+    : configVersion(source, "containerd config dump");
+  const plugin = criPluginId(version);
+  const cri = (data: TomlTable | undefined): TomlTable | undefined => {
+    const section = valueAt(data, ["plugins", plugin]);
+    return isTable(section) ? section : undefined;
+  };
+  const sourceCri = cri(source) ?? cri(main.data);
+
+  if (dropInPath === "" || version === 1) {
+    return [
+      planInPlace(main, before, rules, { version, plugin, runtimeType, effective: sourceCri }),
+    ];
+  }
+
+  const dropBefore = texts[dropInPath];
+  const base = () => {
+    const doc = new TomlDocument(
+      `# Written by rtconf (runtime configure) for containerd; 'rtconf runtime unconfigure' removes it.\nversion = ${version}\n`,
+      dropInPath,
+    );
+    if (sourceCri && Object.keys(sourceCri).length) doc.addTable(["plugins", plugin], sourceCri);
+    return doc;
+  };
+  let drop = dropBefore !== undefined
+    ? new TomlDocument(dropBefore, dropInPath)
+    : configures(rules)
+    ? base()
+    : undefined;
+  if (drop) {
+    const dropCri = cri(drop.data);
+    const effective = source !== undefined
+      ? sourceCri
+      : dropCri && sourceCri
+      ? mergeTables(sourceCri, dropCri)
+      : dropCri ?? sourceCri;
+    const target: CriTarget = { doc: drop, version, plugin, runtimeType, effective };
+    for (const rule of rules) applyCriRule(target, rule);
+  }
+  if (!configures(rules)) {
+    // Like nvidia-ctk, unconfigure also takes the runtime out of the main config.
+    const target: CriTarget = { doc: main, version, plugin, runtimeType, effective: sourceCri };
+    for (const rule of rules) {
+      if (rule.op === "remove-runtime" || rule.op === "unset-default") applyCriRule(target, rule);
+    }
+    if (drop && sameValue(drop.data, base().data)) drop = undefined;
+  }
+
+  let mainAfter: string | undefined;
+  if (drop) {
+    ensureImport(main, before, version, dropInPath);
+    mainAfter = empty && before === undefined ? createdMain(version, dropInPath) : main.text;
+  } else if (before === createdMain(version, dropInPath)) {
+    mainAfter = undefined;
+  } else {
+    removeImport(main, dropInPath);
+    mainAfter = before === undefined ? undefined : main.text;
+  }
+  return [
+    { path: configPath, before, after: mainAfter },
+    { path: dropInPath, before: dropBefore, after: drop?.text },
+  ];
+}
+
+function planInPlace(
+  main: TomlDocument,
+  before: string | undefined,
+  rules: readonly Rule[],
+  target: Omit<CriTarget, "doc">,
+): FileChange {
+  const created = `${CREATED_HEADER}version = ${target.version}\n`;
+  let doc = main;
+  if (configures(rules) && Object.keys(main.data).length === 0) {
+    // containerd reads a config without `version` as version 1.
+    if (before === undefined || before.trim() === "") {
+      doc = new TomlDocument(created, main.file);
+    } else {
+      doc.set(["version"], BigInt(target.version));
+      doc.addNote(["version"], "added");
+    }
+  }
+  for (const rule of rules) applyCriRule({ ...target, doc }, rule);
+  if (
+    !configures(rules) && doc.note(["version"]) === "added" && Object.keys(doc.data).length === 1
+  ) {
+    doc.delete(["version"]);
+  }
+  // A file rtconf created goes when nothing but what it created is left.
+  const after = doc.text === created || (before === undefined && doc.text === "")
+    ? undefined
+    : doc.text;
+  return { path: main.file, before, after };
+}
+
+/**
+ * The containerd engine.
+ *
+ * @example Usage
+ * ```ts
+ * import { containerd } from "@rtconf/rtconf";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(containerd.files({ configPath: "/c.toml", dropInPath: "" }), ["/c.toml"]);
+ * ```
+ */
+export const containerd: Engine<ContainerdOptions> = {
+  name: "containerd",
+  files: (options) =>
+    options.dropInPath === "" ? [options.configPath] : [options.configPath, options.dropInPath],
+  plan: planContainerd,
+};

@@ -1,0 +1,262 @@
+/**
+ * The layout of a TOML text: where each table header and each key/value line
+ * stands, byte for byte. The editor uses it to change only the lines it must.
+ * The scanner expects text that a strict parser has already accepted.
+ *
+ * @module
+ */
+
+/** One part of a dotted key: its name and the exact text it was written as. */
+export interface KeyPart {
+  /** The decoded name. */
+  name: string;
+  /** The text in the file, e.g. `"io.containerd.grpc.v1.cri"` or `runc`. */
+  raw: string;
+}
+
+/** A `[table]` or `[[array]]` header line. */
+export interface Header {
+  /** `table` for `[x]`, `array` for `[[x]]`. */
+  kind: "table" | "array";
+  /** The key parts. */
+  key: KeyPart[];
+  /** Offset of the line's first character. */
+  lineStart: number;
+  /** Offset just after the line's newline (or the end of the text). */
+  lineEnd: number;
+  /** The white space before `[`. */
+  indent: string;
+}
+
+/** A `key = value` line (the value may span lines). */
+export interface Entry {
+  /** The header the entry stands under; `undefined` for the root table. */
+  header: Header | undefined;
+  /** The key parts, relative to the header. */
+  key: KeyPart[];
+  /** Offset of the line's first character. */
+  lineStart: number;
+  /** Offset of the value's first character. */
+  valueStart: number;
+  /** Offset just after the value. */
+  valueEnd: number;
+  /** Offset of a `#` comment after the value on its last line, if any. */
+  commentStart: number | undefined;
+  /** Offset of the end of the value's last line (before its newline). */
+  contentEnd: number;
+  /** Offset just after the value's last line's newline (or the end of the text). */
+  lineEnd: number;
+  /** The white space before the key. */
+  indent: string;
+}
+
+/** Every header and entry of a TOML text, in text order. */
+export interface Layout {
+  /** The headers. */
+  headers: Header[];
+  /** The entries. */
+  entries: Entry[];
+}
+
+const BARE_KEY = /[A-Za-z0-9_-]/;
+
+class Scanner {
+  pos = 0;
+  constructor(readonly text: string) {}
+
+  skipBlanks(): void {
+    while (this.text[this.pos] === " " || this.text[this.pos] === "\t") this.pos++;
+  }
+
+  /** Skips white space, newlines and comments. */
+  skipSpace(): void {
+    for (;;) {
+      const c = this.text[this.pos];
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") this.pos++;
+      else if (c === "#") this.skipComment();
+      else return;
+    }
+  }
+
+  skipComment(): void {
+    const end = this.text.indexOf("\n", this.pos);
+    this.pos = end < 0 ? this.text.length : end;
+  }
+
+  /** The end of the current line: the offset of `\r\n`/`\n` or the text's end. */
+  lineContentEnd(): number {
+    const end = this.text.indexOf("\n", this.pos);
+    if (end < 0) return this.text.length;
+    return this.text[end - 1] === "\r" ? end - 1 : end;
+  }
+
+  afterNewline(): number {
+    const end = this.text.indexOf("\n", this.pos);
+    return end < 0 ? this.text.length : end + 1;
+  }
+
+  key(): KeyPart[] {
+    const parts: KeyPart[] = [];
+    for (;;) {
+      this.skipBlanks();
+      const start = this.pos;
+      const c = this.text[this.pos];
+      let name: string;
+      if (c === '"') {
+        this.basicString();
+        name = decodeBasicString(this.text.slice(start + 1, this.pos - 1));
+      } else if (c === "'") {
+        this.pos = this.text.indexOf("'", this.pos + 1) + 1;
+        name = this.text.slice(start + 1, this.pos - 1);
+      } else {
+        while (this.pos < this.text.length && BARE_KEY.test(this.text[this.pos])) this.pos++;
+        name = this.text.slice(start, this.pos);
+      }
+      parts.push({ name, raw: this.text.slice(start, this.pos) });
+      this.skipBlanks();
+      if (this.text[this.pos] !== ".") return parts;
+      this.pos++;
+    }
+  }
+
+  basicString(): void {
+    this.pos++;
+    while (this.pos < this.text.length) {
+      const c = this.text[this.pos];
+      if (c === "\\") this.pos += 2;
+      else if (c === '"') {
+        this.pos++;
+        return;
+      } else this.pos++;
+    }
+  }
+
+  multiline(quote: string): void {
+    this.pos += 3;
+    for (;;) {
+      const c = this.text[this.pos];
+      if (c === undefined) return;
+      if (c === "\\" && quote === '"') {
+        this.pos += 2;
+      } else if (this.text.startsWith(quote.repeat(3), this.pos)) {
+        this.pos += 3;
+        // Up to two more quotes belong to the content: `""""` ends with one.
+        for (let i = 0; i < 2 && this.text[this.pos] === quote; i++) this.pos++;
+        return;
+      } else {
+        this.pos++;
+      }
+    }
+  }
+
+  value(): void {
+    const c = this.text[this.pos];
+    if (c === '"') {
+      if (this.text.startsWith('"""', this.pos)) this.multiline('"');
+      else this.basicString();
+    } else if (c === "'") {
+      if (this.text.startsWith("'''", this.pos)) this.multiline("'");
+      else this.pos = this.text.indexOf("'", this.pos + 1) + 1;
+    } else if (c === "[") {
+      this.pos++;
+      for (;;) {
+        this.skipSpace();
+        if (this.text[this.pos] === "]") break;
+        this.value();
+        this.skipSpace();
+        if (this.text[this.pos] === ",") this.pos++;
+      }
+      this.pos++;
+    } else if (c === "{") {
+      this.pos++;
+      for (;;) {
+        this.skipBlanks();
+        if (this.text[this.pos] === "}") break;
+        this.key();
+        this.skipBlanks();
+        this.pos++; // "="
+        this.skipBlanks();
+        this.value();
+        this.skipBlanks();
+        if (this.text[this.pos] === ",") this.pos++;
+      }
+      this.pos++;
+    } else {
+      const date = /^\d{4}-\d{2}-\d{2} \d{2}:/.test(this.text.slice(this.pos, this.pos + 14));
+      if (date) this.pos += 11;
+      while (this.pos < this.text.length && !/[\s,\]}#]/.test(this.text[this.pos])) this.pos++;
+    }
+  }
+}
+
+/**
+ * Decodes the body of a basic (double-quoted) TOML string.
+ *
+ * @param body The text between the quotes.
+ * @returns The string's value.
+ */
+export function decodeBasicString(body: string): string {
+  return body.replace(
+    /\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))/g,
+    (_, u4: string, u8: string, c: string) => {
+      if (u4 || u8) return String.fromCodePoint(parseInt(u4 ?? u8, 16));
+      return { b: "\b", t: "\t", n: "\n", f: "\f", r: "\r", e: "\x1b" }[c] ?? c;
+    },
+  );
+}
+
+/**
+ * Finds every header and entry of a TOML text.
+ *
+ * @param text Valid TOML.
+ * @returns The layout.
+ */
+export function scan(text: string): Layout {
+  const s = new Scanner(text);
+  const headers: Header[] = [];
+  const entries: Entry[] = [];
+  let header: Header | undefined;
+  while (s.pos < text.length) {
+    const lineStart = s.pos;
+    s.skipBlanks();
+    const indent = text.slice(lineStart, s.pos);
+    const c = text[s.pos];
+    if (c === undefined) break;
+    if (c === "\n" || c === "\r" || c === "#") {
+      s.pos = s.afterNewline();
+      continue;
+    }
+    if (c === "[") {
+      const kind = text[s.pos + 1] === "[" ? "array" : "table";
+      s.pos += kind === "array" ? 2 : 1;
+      const key = s.key();
+      s.pos = s.afterNewline();
+      header = { kind, key, lineStart, lineEnd: s.pos, indent };
+      headers.push(header);
+      continue;
+    }
+    const key = s.key();
+    s.skipBlanks();
+    s.pos++; // "="
+    s.skipBlanks();
+    const valueStart = s.pos;
+    s.value();
+    const valueEnd = s.pos;
+    s.skipBlanks();
+    const commentStart = text[s.pos] === "#" ? s.pos : undefined;
+    const contentEnd = s.lineContentEnd();
+    s.pos = s.afterNewline();
+    entries.push({
+      header,
+      key,
+      lineStart,
+      valueStart,
+      valueEnd,
+      commentStart,
+      contentEnd,
+      lineEnd: s.pos,
+      indent,
+    });
+  }
+  return { headers, entries };
+}

@@ -1,0 +1,167 @@
+/**
+ * TOML values as the parser gives them, and their TOML 1.0 text.
+ *
+ * @module
+ */
+
+/** A TOML table: keys in file order. Integers are `bigint`, floats `number`. */
+export type TomlTable = { [key: string]: TomlValue };
+/** Any TOML value; dates and times are the parser's `Date` subclass. */
+export type TomlValue = string | bigint | number | boolean | Date | TomlValue[] | TomlTable;
+
+/**
+ * Whether a value is a table (not an array, not a date).
+ *
+ * @param value The value.
+ * @returns `true` for a table.
+ */
+export function isTable(value: unknown): value is TomlTable {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Date);
+}
+
+/**
+ * The value at a path of nested tables.
+ *
+ * @param table The root table.
+ * @param path The keys.
+ * @returns The value, or `undefined` where the path does not lead to one.
+ */
+export function valueAt(
+  table: TomlTable | undefined,
+  path: readonly string[],
+): TomlValue | undefined {
+  let value: TomlValue | undefined = table;
+  for (const key of path) {
+    if (!isTable(value) || !Object.hasOwn(value, key)) return undefined;
+    value = value[key];
+  }
+  return value;
+}
+
+/**
+ * A deep copy of a value.
+ *
+ * @param value The value.
+ * @returns The copy.
+ */
+export function copyValue<T extends TomlValue>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyValue) as T;
+  if (isTable(value)) {
+    const copy: TomlTable = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = copyValue(item);
+    return copy as T;
+  }
+  return value;
+}
+
+/**
+ * Merges `over` into a copy of `base`, table by table (values and arrays of
+ * `over` win), as containerd 2.1 merges imported files.
+ *
+ * @param base The lower table.
+ * @param over The upper table.
+ * @returns The merged copy.
+ */
+export function mergeTables(base: TomlTable, over: TomlTable): TomlTable {
+  const merged = copyValue(base);
+  for (const [key, value] of Object.entries(over)) {
+    const under = merged[key];
+    merged[key] = isTable(under) && isTable(value) ? mergeTables(under, value) : copyValue(value);
+  }
+  return merged;
+}
+
+/**
+ * Whether two values are equal, type for type (`1` the integer is not `1.0`).
+ *
+ * @param a A value.
+ * @param b Another.
+ * @returns `true` when equal.
+ */
+export function sameValue(a: TomlValue | undefined, b: TomlValue | undefined): boolean {
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.toISOString() === b.toISOString();
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length &&
+      a.every((item, i) => sameValue(item, b[i]));
+  }
+  if (isTable(a) || isTable(b)) {
+    if (!isTable(a) || !isTable(b)) return false;
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length &&
+      keys.every((key) => Object.hasOwn(b, key) && sameValue(a[key], b[key]));
+  }
+  return Object.is(a, b);
+}
+
+const ESCAPES: Record<string, string> = {
+  "\b": "\\b",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\f": "\\f",
+  "\r": "\\r",
+  '"': '\\"',
+  "\\": "\\\\",
+};
+
+/**
+ * A basic (double-quoted) TOML string.
+ *
+ * @param value The string.
+ * @returns Its TOML text.
+ */
+export function formatString(value: string): string {
+  return `"${
+    value.replace(
+      // deno-lint-ignore no-control-regex -- TOML escapes control characters
+      /[\u0000-\u001f"\\\u007f]/g,
+      (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`,
+    )
+  }"`;
+}
+
+/**
+ * A key part: bare where TOML allows it, else a basic string.
+ *
+ * @param key The key.
+ * @returns Its TOML text.
+ */
+export function formatKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : formatString(key);
+}
+
+/** How new values are written: `literal` prefers single-quoted strings. */
+export interface ValueStyle {
+  /** Write strings as `'literal'` where they can be. */
+  literal?: boolean;
+}
+
+/**
+ * A value's TOML 1.0 text, on one line (tables inline).
+ *
+ * @param value The value.
+ * @param style Quoting preferences.
+ * @returns Its TOML text.
+ */
+export function formatValue(value: TomlValue, style: ValueStyle = {}): string {
+  switch (typeof value) {
+    case "string":
+      // deno-lint-ignore no-control-regex -- literal strings cannot hold control characters
+      return style.literal && !/['\u0000-\u001f\u007f]/.test(value)
+        ? `'${value}'`
+        : formatString(value);
+    case "bigint":
+    case "boolean":
+      return String(value);
+    case "number":
+      if (Number.isNaN(value)) return "nan";
+      if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+      return Number.isInteger(value) && !/e/.test(String(value)) ? `${value}.0` : String(value);
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return `[${value.map((item) => formatValue(item, style)).join(", ")}]`;
+  const items = Object.entries(value).map(([k, v]) => `${formatKey(k)} = ${formatValue(v, style)}`);
+  return items.length ? `{ ${items.join(", ")} }` : "{}";
+}

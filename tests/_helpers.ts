@@ -1,0 +1,88 @@
+/**
+ * Shared test helpers: run the CLI in-process against files in a temp dir,
+ * and look at what changed.
+ *
+ * @module
+ */
+
+import { equal } from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { main } from "../main.ts";
+import { editScript } from "../lib/diff.ts";
+
+/** What one CLI run printed and returned. */
+export interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process and captures what it prints. */
+export async function rtconf(...args: string[]): Promise<Run> {
+  let stdout = "", stderr = "";
+  const status = await main(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  });
+  return { status, stdout, stderr };
+}
+
+/** Runs the CLI and fails the test unless it exits 0. */
+export async function rtconfOk(...args: string[]): Promise<Run> {
+  const run = await rtconf(...args);
+  equal(run.status, 0, `rtconf ${args.join(" ")} failed: ${run.stderr}`);
+  return run;
+}
+
+/** A fixture's text. */
+export function fixture(path: string): Promise<string> {
+  return Deno.readTextFile(new URL(`./fixtures/${path}`, import.meta.url));
+}
+
+/** A temp dir holding `files` (relative path → text), removed after `fn`. */
+export async function withFiles<T>(
+  files: Record<string, string>,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "rtconf-test-" });
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+      await Deno.writeTextFile(join(dir, path), text);
+    }
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A file's text, or `undefined` when it does not exist. */
+export async function readOrUndefined(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** The lines removed and the runs of lines added from `before` to `after`. */
+export function lineChanges(
+  before: string,
+  after: string,
+): { removed: string[]; added: string[][] } {
+  const lines = (text: string) => text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  const removed: string[] = [];
+  const added: string[][] = [];
+  let run: string[] | undefined;
+  for (const op of editScript(lines(before), lines(after))) {
+    if (op.kind === "+") {
+      if (!run) added.push(run = []);
+      run.push(op.line);
+    } else {
+      run = undefined;
+      if (op.kind === "-") removed.push(op.line);
+    }
+  }
+  return { removed, added };
+}

@@ -1,0 +1,398 @@
+/**
+ * The containerd cases of nvidia-ctk's own tests (reference §6.2–6.4, 6.6),
+ * expressed as input → expected values.
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { planContainerd } from "../lib/containerd/engine.ts";
+import { configureRules } from "../lib/rules.ts";
+import { readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
+
+const CONFIG = "/etc/containerd/config.toml";
+const DROP_IN = "/etc/containerd/conf.d/99-nvidia.toml";
+
+type Table = Record<string, unknown>;
+
+function at(data: unknown, ...path: string[]): unknown {
+  return path.reduce((value: unknown, key) => (value as Table | undefined)?.[key], data);
+}
+
+/** `AddRuntime("test", "/usr/bin/test", setAsDefault)` on a source config; the drop-in's values. */
+function addTest(source: string, setAsDefault: boolean, dropIn = DROP_IN): Table {
+  const plan = planContainerd(
+    { [CONFIG]: source === "" ? undefined : source },
+    configureRules({
+      runtimes: [{ name: "test", path: "/usr/bin/test" }],
+      setAsDefault: setAsDefault ? "test" : undefined,
+    }),
+    { configPath: CONFIG, dropInPath: dropIn },
+  );
+  // Version 1 configs are edited in place, whatever the drop-in path.
+  const file = plan.find((change) => change.path === dropIn) ?? plan[0];
+  return parse(file.after!, { integersAsBigInt: true }) as Table;
+}
+
+const FALLBACK = {
+  privileged_without_host_devices: false,
+  runtime_engine: "",
+  runtime_root: "",
+  runtime_type: "io.containerd.runc.v2",
+};
+
+const V2 = ["plugins", "io.containerd.grpc.v1.cri", "containerd"];
+const V3 = ["plugins", "io.containerd.cri.v1.runtime", "containerd"];
+
+const RUNC_V2 = `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+privileged_without_host_devices = true
+runtime_engine = "engine"
+runtime_root = "root"
+runtime_type = "type"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+BinaryName = "/usr/bin/runc"
+SystemdCgroup = true
+`;
+
+Deno.test("§6.2 empty config, not the default runtime", () => {
+  const data = addTest("", false);
+  equal(data.version, 2n);
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    ...FALLBACK,
+    options: { BinaryName: "/usr/bin/test" },
+  });
+  equal(at(data, ...V2, "default_runtime_name"), undefined);
+});
+
+Deno.test("§6.2 empty config, set as default runtime", () => {
+  const data = addTest("", true);
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    ...FALLBACK,
+    options: { BinaryName: "/usr/bin/test" },
+  });
+  equal(at(data, ...V2, "default_runtime_name"), "test");
+});
+
+Deno.test("§6.2 an empty runtime_type copied from runc is replaced with the default", () => {
+  const data = addTest(RUNC_V2.replace('runtime_type = "type"', 'runtime_type = ""'), false);
+  equal(at(data, ...V2, "runtimes", "runc", "runtime_type"), "");
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    privileged_without_host_devices: true,
+    runtime_engine: "engine",
+    runtime_root: "root",
+    runtime_type: "io.containerd.runc.v2",
+    options: { BinaryName: "/usr/bin/test", SystemdCgroup: true },
+  });
+});
+
+Deno.test("§6.2 options from runc are imported", () => {
+  const data = addTest(RUNC_V2, false);
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    privileged_without_host_devices: true,
+    runtime_engine: "engine",
+    runtime_root: "root",
+    runtime_type: "type",
+    options: { BinaryName: "/usr/bin/test", SystemdCgroup: true },
+  });
+});
+
+const WITH_DEFAULT = `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+default_runtime_name = "default"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.default]
+privileged_without_host_devices = false
+runtime_engine = "defaultengine"
+runtime_root = "defaultroot"
+runtime_type = "defaulttype"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.default.options]
+BinaryName = "/usr/bin/default"
+SystemdCgroup = false
+${RUNC_V2.replace("version = 2\n", "")}`;
+
+Deno.test("§6.2 options from the default runtime are imported and take precedence over runc", () => {
+  const data = addTest(WITH_DEFAULT, false);
+  equal(at(data, ...V2, "default_runtime_name"), "default");
+  deepEqual(at(data, ...V2, "runtimes", "default", "runtime_engine"), "defaultengine");
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    privileged_without_host_devices: false,
+    runtime_engine: "defaultengine",
+    runtime_root: "defaultroot",
+    runtime_type: "defaulttype",
+    options: { BinaryName: "/usr/bin/test", SystemdCgroup: false },
+  });
+});
+
+Deno.test("§6.2 a default runtime named nvidia* is not copied", () => {
+  const data = addTest(
+    WITH_DEFAULT.replaceAll('"default"', '"nvidia-old"').replaceAll(".default]", '."nvidia-old"]')
+      .replaceAll(".default.options]", '."nvidia-old".options]'),
+    false,
+  );
+  equal(at(data, ...V2, "runtimes", "test", "runtime_engine"), "engine");
+});
+
+Deno.test("§6.2 empty v3 spec is supported", () => {
+  const data = addTest("version = 3\n", false);
+  equal(data.version, 3n);
+  deepEqual(at(data, ...V3, "runtimes", "test"), {
+    ...FALLBACK,
+    options: { BinaryName: "/usr/bin/test" },
+  });
+});
+
+Deno.test("§6.2 v3 spec is supported", () => {
+  const data = addTest(
+    RUNC_V2.replace("version = 2", "version = 3").replaceAll(
+      "io.containerd.grpc.v1.cri",
+      "io.containerd.cri.v1.runtime",
+    ),
+    false,
+  );
+  deepEqual(at(data, ...V3, "runtimes", "test", "options"), {
+    BinaryName: "/usr/bin/test",
+    SystemdCgroup: true,
+  });
+  equal(at(data, ...V3, "runtimes", "test", "runtime_type"), "type");
+});
+
+const EXISTING = `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+default_runtime_name = "test"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test]
+privileged_without_host_devices = false
+runtime_engine = ""
+runtime_root = ""
+runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test.options]
+BinaryName = "/usr/bin/test"
+`;
+
+Deno.test("§6.2 runtime already exists, default runtime: unchanged", () => {
+  const data = addTest(EXISTING, true);
+  equal(at(data, ...V2, "default_runtime_name"), "test");
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    ...FALLBACK,
+    options: { BinaryName: "/usr/bin/test" },
+  });
+});
+
+Deno.test("§6.2 runtime already exists, not default: the default is removed", () => {
+  const data = addTest(EXISTING, false);
+  equal(at(data, ...V2, "default_runtime_name"), undefined);
+  deepEqual(at(data, ...V2, "runtimes", "test"), {
+    ...FALLBACK,
+    options: { BinaryName: "/usr/bin/test" },
+  });
+});
+
+// §6.3: version 1 edits the config in place and also sets options.Runtime.
+const V1 = ["plugins", "cri", "containerd"];
+
+Deno.test("§6.3 v1: options from runc are imported, with BinaryName and Runtime", () => {
+  const source = `[plugins.cri.containerd.runtimes.runc]
+privileged_without_host_devices = true
+runtime_engine = "engine"
+runtime_root = "root"
+runtime_type = "type"
+[plugins.cri.containerd.runtimes.runc.options]
+BinaryName = "/usr/bin/runc"
+SystemdCgroup = true
+`;
+  const data = addTest(source, false);
+  deepEqual(at(data, ...V1, "runtimes", "test"), {
+    privileged_without_host_devices: true,
+    runtime_engine: "engine",
+    runtime_root: "root",
+    runtime_type: "type",
+    options: { BinaryName: "/usr/bin/test", SystemdCgroup: true, Runtime: "/usr/bin/test" },
+  });
+});
+
+Deno.test("§6.3 v1: options from the default runtime take precedence over runc", () => {
+  const source = `[plugins.cri.containerd]
+default_runtime_name = "default"
+[plugins.cri.containerd.runtimes.default]
+runtime_type = "defaulttype"
+[plugins.cri.containerd.runtimes.default.options]
+DefaultOption = 1
+[plugins.cri.containerd.runtimes.runc]
+runtime_type = "type"
+`;
+  const data = addTest(source, false);
+  deepEqual(at(data, ...V1, "runtimes", "test"), {
+    runtime_type: "defaulttype",
+    options: { DefaultOption: 1n, BinaryName: "/usr/bin/test", Runtime: "/usr/bin/test" },
+  });
+});
+
+Deno.test("§6.3 v1 with a drop-in path is still edited in place (nvidia-ctk writes the whole config into the drop-in: a marked bug)", () => {
+  const source =
+    `root = "/var/lib/containerd"\n[plugins.cri.containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n`;
+  const plan = planContainerd(
+    { [CONFIG]: source },
+    configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
+    { configPath: CONFIG, dropInPath: DROP_IN },
+  );
+  deepEqual(plan.map((change) => change.path), [CONFIG]);
+  match(plan[0].after!, /^\[plugins\.cri\.containerd\.runtimes\.nvidia\]$/m);
+});
+
+// §6.4 ensureImports
+for (
+  const [name, imports, expected] of [
+    ["no imports", undefined, ["/another/path/*.toml"]],
+    ["existing imports", ["/foo/bar/*.toml"], ["/foo/bar/*.toml", "/another/path/*.toml"]],
+  ] as const
+) {
+  Deno.test(`§6.4 imports: ${name}`, () => {
+    const source = `version = 2\n${imports ? `imports = ${JSON.stringify(imports)}\n` : ""}`;
+    const plan = planContainerd(
+      { [CONFIG]: source },
+      configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
+      { configPath: CONFIG, dropInPath: "/another/path/file.toml" },
+    );
+    deepEqual((parse(plan[0].after!) as Table).imports, expected);
+  });
+}
+
+// §6.6 configure lifecycle, through the CLI on real files.
+function args(dir: string, ...more: string[]): string[] {
+  return [
+    "runtime",
+    "configure",
+    "--runtime",
+    "containerd",
+    "--config",
+    join(dir, "etc/containerd/config.toml"),
+    "--drop-in-config",
+    join(dir, "etc/containerd/conf.d/99-nvidia.toml"),
+    ...more,
+  ];
+}
+
+Deno.test("§6.6 #1 config exists with imports: the pattern is appended, nothing else changes", async () => {
+  await withFiles(
+    { "etc/containerd/config.toml": 'version = 2\nimports = ["/foo/bar/*.toml"]\n' },
+    async (dir) => {
+      await rtconfOk(...args(dir));
+      const config = await Deno.readTextFile(join(dir, "etc/containerd/config.toml"));
+      // nvidia-ctk rewrites the file (imports first, sorted); rtconf appends and notes it.
+      equal(
+        config,
+        `version = 2\nimports = ["/foo/bar/*.toml", "${dir}/etc/containerd/conf.d/*.toml"] # rtconf: added "${dir}/etc/containerd/conf.d/*.toml"\n`,
+      );
+    },
+  );
+});
+
+Deno.test("§6.6 #2 no config: config.toml and the drop-in are created", async () => {
+  await withFiles({}, async (dir) => {
+    await rtconfOk(...args(dir));
+    const config = parse(await Deno.readTextFile(join(dir, "etc/containerd/config.toml")));
+    deepEqual(config, { version: 2, imports: [`${dir}/etc/containerd/conf.d/*.toml`] });
+    const dropIn = await Deno.readTextFile(join(dir, "etc/containerd/conf.d/99-nvidia.toml"));
+    match(dropIn, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.nvidia\]$/m);
+    match(dropIn, /^BinaryName = "\/usr\/bin\/nvidia-container-runtime"$/m);
+  });
+});
+
+Deno.test("§6.6 #3 existing v2 config, set as default", async () => {
+  const config = `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+default_runtime_name = "runc"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+BinaryName = "/usr/bin/runc"
+`;
+  await withFiles({ "etc/containerd/config.toml": config }, async (dir) => {
+    await rtconfOk(...args(dir, "--nvidia-set-as-default"));
+    const dropIn = parse(
+      await Deno.readTextFile(join(dir, "etc/containerd/conf.d/99-nvidia.toml")),
+    );
+    equal(at(dropIn, ...V2, "default_runtime_name"), "nvidia");
+    equal(at(dropIn, ...V2, "runtimes", "nvidia", "runtime_type"), "io.containerd.runc.v2");
+    equal(at(dropIn, ...V2, "runtimes", "runc", "options", "BinaryName"), "/usr/bin/runc");
+    match(await Deno.readTextFile(join(dir, "etc/containerd/config.toml")), /^imports = /m);
+  });
+});
+
+Deno.test("§6.6 #4 enable CDI", async () => {
+  await withFiles({}, async (dir) => {
+    await rtconfOk(...args(dir, "--cdi.enabled"));
+    const dropIn = parse(
+      await Deno.readTextFile(join(dir, "etc/containerd/conf.d/99-nvidia.toml")),
+    );
+    equal(at(dropIn, "plugins", "io.containerd.grpc.v1.cri", "enable_cdi"), true);
+  });
+});
+
+Deno.test("§6.6 #5 custom runtime name and path; no -cdi or -legacy runtimes", async () => {
+  await withFiles({}, async (dir) => {
+    await rtconfOk(
+      ...args(
+        dir,
+        "--nvidia-runtime-name",
+        "gpu",
+        "--nvidia-runtime-path",
+        "/custom/path/nvidia-container-runtime",
+      ),
+    );
+    const dropIn = parse(
+      await Deno.readTextFile(join(dir, "etc/containerd/conf.d/99-nvidia.toml")),
+    );
+    const runtimes = at(dropIn, ...V2, "runtimes") as Table;
+    deepEqual(Object.keys(runtimes).sort(), ["gpu", "runc"]);
+    equal(at(runtimes, "gpu", "options", "BinaryName"), "/custom/path/nvidia-container-runtime");
+  });
+});
+
+Deno.test("§6.6 #12 dry-run writes nothing and prints both files", async () => {
+  await withFiles({}, async (dir) => {
+    const { stdout } = await rtconfOk(...args(dir, "--dry-run"));
+    equal(await readOrUndefined(join(dir, "etc/containerd/config.toml")), undefined);
+    equal(await readOrUndefined(join(dir, "etc/containerd/conf.d/99-nvidia.toml")), undefined);
+    match(stdout, new RegExp(`^==> ${dir}/etc/containerd/config.toml <==$`, "m"));
+    match(stdout, new RegExp(`^==> ${dir}/etc/containerd/conf.d/99-nvidia.toml <==$`, "m"));
+    // nvidia-ctk prints a hard-coded /etc/containerd/conf.d/*.toml here (a marked bug).
+    match(stdout, new RegExp(`^imports = \\["${dir}/etc/containerd/conf.d/\\*\\.toml"\\]$`, "m"));
+  });
+});
+
+Deno.test("§6.6 config from command: options and version come from containerd config dump", async () => {
+  const dump = `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+default_runtime_name = "runc"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+SystemdCgroup = true
+`;
+  await withFiles({
+    "etc/containerd/config.toml": "version = 2\n",
+    "bin/containerd": `#!/bin/sh\n[ "$1 $2" = "config dump" ] || exit 9\ncat <<'EOF'\n${dump}EOF\n`,
+  }, async (dir) => {
+    await Deno.chmod(join(dir, "bin/containerd"), 0o755);
+    await rtconfOk(
+      ...args(dir, "--config-source", "command", "--executable-path", join(dir, "bin/containerd")),
+    );
+    const dropIn = parse(
+      await Deno.readTextFile(join(dir, "etc/containerd/conf.d/99-nvidia.toml")),
+    );
+    equal(at(dropIn, ...V2, "runtimes", "nvidia", "options", "SystemdCgroup"), true);
+    equal(dropIn.version, 2);
+    const config = await Deno.readTextFile(join(dir, "etc/containerd/config.toml"));
+    match(config, /^imports = \[".*\/conf\.d\/\*\.toml"\] # rtconf: added$/m);
+  });
+});
+
+Deno.test("config from command: a failing command is a one-line error and nothing is written", async () => {
+  await withFiles({ "etc/containerd/config.toml": "version = 2\n" }, async (dir) => {
+    const run = await rtconf(
+      ...args(dir, "--config-source", "command", "--executable-path", join(dir, "bin/missing")),
+    );
+    equal(run.status, 1);
+    match(run.stderr, /^rtconf: failed to run command .*bin\/missing config dump: not found\n$/);
+    equal(await Deno.readTextFile(join(dir, "etc/containerd/config.toml")), "version = 2\n");
+  });
+});
