@@ -1,0 +1,55 @@
+/**
+ * Why lib/toml/ is a scanner of our own over smol-toml: the same containerd
+ * edit (add a runtime copied from runc, set it as the default) on
+ * `containerd config default` of 1.7, by rtconf's engine and by the
+ * CST-based patcher the toolchain notes measured best among npm libraries.
+ *
+ * `deno task bench`
+ *
+ * @module
+ */
+
+import { parse as patchParse, patch } from "@decimalturn/toml-patch";
+import { parse } from "smol-toml";
+import { planContainerd } from "../lib/containerd/engine.ts";
+import { configureRules } from "../lib/rules.ts";
+
+const text = await Deno.readTextFile(
+  new URL("../tests/fixtures/containerd/default-1.7.toml", import.meta.url),
+);
+const rules = configureRules({
+  runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
+  setAsDefault: "nvidia",
+});
+const CONFIG = "/etc/containerd/config.toml";
+
+Deno.bench("smol-toml parse (the floor: a strict parse)", { group: "edit" }, () => {
+  parse(text, { integersAsBigInt: true });
+});
+
+Deno.bench(
+  "rtconf: in place (parse, scan, edit, re-parse)",
+  { group: "edit", baseline: true },
+  () => {
+    planContainerd({ [CONFIG]: text }, rules, { configPath: CONFIG, dropInPath: "" });
+  },
+);
+
+Deno.bench("rtconf: drop-in (main + generated drop-in)", { group: "edit" }, () => {
+  planContainerd({ [CONFIG]: text }, rules, {
+    configPath: CONFIG,
+    dropInPath: "/etc/containerd/conf.d/99-nvidia.toml",
+  });
+});
+
+Deno.bench("@decimalturn/toml-patch: parse + patch (new table inline)", { group: "edit" }, () => {
+  const doc = patchParse(text) as Record<string, Record<string, Record<string, unknown>>>;
+  const cri = doc.plugins["io.containerd.grpc.v1.cri"].containerd as Record<string, unknown>;
+  const runtimes = cri.runtimes as Record<string, Record<string, unknown>>;
+  cri.default_runtime_name = "nvidia";
+  runtimes.nvidia = {
+    ...runtimes.runc,
+    options: { BinaryName: "/usr/bin/nvidia-container-runtime" },
+  };
+  patch(text, doc);
+});
