@@ -386,6 +386,20 @@ SystemdCgroup = true
   });
 });
 
+Deno.test("config from command: the drop-in takes the main file's version, not the dump's", () => {
+  const dump =
+    `version = 4\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n`;
+  for (const [main, version] of [[undefined, 2], ["version = 3\n", 3]] as const) {
+    const plan = planContainerd(
+      { [CONFIG]: main },
+      configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
+      { configPath: CONFIG, dropInPath: DROP_IN, source: dump },
+    );
+    equal((parse(plan[1].after!) as Table).version, version);
+    equal((parse(plan[0].after!) as Table).version, version);
+  }
+});
+
 Deno.test("config from command: a failing command is a one-line error and nothing is written", async () => {
   await withFiles({ "etc/containerd/config.toml": "version = 2\n" }, async (dir) => {
     const run = await rtconf(

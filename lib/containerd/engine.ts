@@ -158,9 +158,9 @@ export function planContainerd(
     ? undefined
     : parseToml(options.source, "containerd config dump");
   const empty = Object.keys(main.data).length === 0;
-  const version = !empty || source === undefined
-    ? configVersion(main.data, configPath)
-    : configVersion(source, "containerd config dump");
+  // The main file's version, never the dump's: containerd 2.3 dumps version 4,
+  // which beside a version 2 main file stops containerd from starting.
+  const version = configVersion(main.data, configPath);
   const plugin = criPluginId(version);
   const cri = (data: TomlTable | undefined): TomlTable | undefined => {
     const section = valueAt(data, ["plugins", plugin]);
