@@ -22,7 +22,7 @@ export { EXIT_FAILURE, EXIT_USAGE, RtconfError, usageError } from "./errors.ts";
 export type { Engine, EngineName, FileTexts } from "./engine.ts";
 export { ENGINE_NAMES } from "./engine.ts";
 export type { FileChange, Plan } from "./plan.ts";
-export { changes, renderPlan } from "./plan.ts";
+export { changes, CREATED_HEADER, renderPlan } from "./plan.ts";
 export { unifiedDiff } from "./diff.ts";
 export type {
   AddRuntimeRule,
@@ -38,6 +38,8 @@ export type {
 export { configureRules, unconfigureRules } from "./rules.ts";
 export { VERSION } from "./version.ts";
 export type { ContainerdOptions } from "./containerd/engine.ts";
-export { containerd, CREATED_HEADER, planContainerd } from "./containerd/engine.ts";
+export { containerd, planContainerd } from "./containerd/engine.ts";
 export { configVersion, criPluginId } from "./containerd/version.ts";
+export type { CrioOptions } from "./crio/engine.ts";
+export { crio, CRIO_DROP_IN_HEADER, planCrio } from "./crio/engine.ts";
 export type { TomlTable, TomlValue } from "./toml/value.ts";

@@ -20,6 +20,13 @@ export interface FileChange {
   after: string | undefined;
 }
 
+/**
+ * The first line of a TOML file rtconf creates. Unconfigure removes a file
+ * that holds nothing else any more: rtconf removes only files it created.
+ */
+export const CREATED_HEADER =
+  "# Created by rtconf (runtime configure); 'rtconf runtime unconfigure' removes it.\n";
+
 /** Every file a command reads and what becomes of it. */
 export type Plan = FileChange[];
 

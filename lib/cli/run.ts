@@ -11,8 +11,9 @@ import { applyChanges, readText, writeAtomic } from "../io/files.ts";
 import { changes, renderPlan } from "../plan.ts";
 import { configureRules, unconfigureRules } from "../rules.ts";
 import { ociHookText } from "../../hooks/mod.ts";
-import { containerd, type ContainerdOptions } from "../containerd/engine.ts";
-import { commandOutput } from "../io/source.ts";
+import { containerd } from "../containerd/engine.ts";
+import { crio } from "../crio/engine.ts";
+import { firstOutput } from "../io/source.ts";
 import type { HookInvocation, RuntimeInvocation } from "./invocation.ts";
 
 /** Where a command's output goes. */
@@ -23,32 +24,23 @@ export interface Output {
   stderr(text: string): void;
 }
 
-/** An engine together with the way its options come from an invocation. */
-export interface EngineBinding<Options> {
-  /** The engine. */
-  engine: Engine<Options>;
-  /**
-   * Builds the engine's options, loading what it needs beyond files (such as
-   * a command's output).
-   */
-  options(invocation: RuntimeInvocation): Promise<Options>;
+/** What every engine's options hold: its files and, from a command, its current config. */
+interface EngineOptions {
+  configPath: string;
+  dropInPath: string;
+  source?: string;
 }
 
-const containerdBinding: EngineBinding<ContainerdOptions> = {
-  engine: containerd,
-  options: async (invocation) => ({
-    configPath: invocation.configPath,
-    dropInPath: invocation.dropInPath,
-    source: invocation.configSource === "command"
-      ? await commandOutput(invocation.executablePath || "containerd", ["config", "dump"])
-      : undefined,
-  }),
-};
+/** The engines the CLI runs, by name. */
+const ENGINES: Partial<Record<EngineName, Engine<EngineOptions>>> = { containerd, crio };
 
-/** The engines the CLI can run, by name; filled in as engines land. */
-export const ENGINES: Partial<Record<EngineName, EngineBinding<never>>> = {
-  containerd: containerdBinding as EngineBinding<never>,
-};
+/** The commands that print an engine's effective config, tried in order (nvidia-ctk's). */
+function sourceCommands(invocation: RuntimeInvocation): [string, string[]][] {
+  const executable = invocation.executablePath;
+  return invocation.engine === "crio"
+    ? [[executable || "crio", ["status", "config"]], ["crio-status", ["config"]]]
+    : [[executable || invocation.engine, ["config", "dump"]]];
+}
 
 /**
  * Runs `runtime configure` or `runtime unconfigure`.
@@ -58,17 +50,23 @@ export const ENGINES: Partial<Record<EngineName, EngineBinding<never>>> = {
  * @returns The exit status.
  */
 export async function runRuntime(invocation: RuntimeInvocation, output: Output): Promise<number> {
-  const binding = ENGINES[invocation.engine];
-  if (!binding) {
+  const engine = ENGINES[invocation.engine];
+  if (!engine) {
     throw new RtconfError(`the ${invocation.engine} engine is not implemented yet`);
   }
-  const options = await binding.options(invocation);
+  const options: EngineOptions = {
+    configPath: invocation.configPath,
+    dropInPath: invocation.dropInPath,
+    source: invocation.configSource === "command"
+      ? await firstOutput(sourceCommands(invocation))
+      : undefined,
+  };
   const texts: Record<string, string | undefined> = {};
-  for (const path of binding.engine.files(options)) texts[path] = await readText(path);
+  for (const path of engine.files(options)) texts[path] = await readText(path);
   const rules = invocation.verb === "configure"
     ? configureRules(invocation)
     : unconfigureRules(invocation);
-  const plan = binding.engine.plan(texts as FileTexts, rules, options);
+  const plan = engine.plan(texts as FileTexts, rules, options);
   const changing = changes(plan);
   if (invocation.dryRun) {
     output.stdout(renderPlan(plan, { diff: invocation.diff }));

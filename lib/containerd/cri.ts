@@ -6,14 +6,12 @@
 
 import { RtconfError } from "../errors.ts";
 import type { Rule } from "../rules.ts";
-import { noteValue, type TomlDocument } from "../toml/document.ts";
-import { copyValue, isTable, type TomlTable, valueAt } from "../toml/value.ts";
+import type { TomlDocument } from "../toml/document.ts";
+import { isTable, type TomlTable, valueAt } from "../toml/value.ts";
+import { templateRuntime } from "../low_level.ts";
 
 /** The runtime type nvidia-ctk fills in. */
 export const DEFAULT_RUNTIME_TYPE = "io.containerd.runc.v2";
-
-/** The runtimes whose options a new runtime copies, after the default one. */
-const LOW_LEVEL_RUNTIMES = ["runc", "crun"];
 
 /** What the rules act on. */
 export interface CriTarget {
@@ -48,20 +46,7 @@ function paths(target: CriTarget) {
 function newRuntime(target: CriTarget, path: string): TomlTable {
   const effective = target.effective;
   const defaultName = valueAt(effective, ["containerd", "default_runtime_name"]);
-  const candidates = [
-    ...(typeof defaultName === "string" && defaultName !== "" && !defaultName.startsWith("nvidia")
-      ? [defaultName]
-      : []),
-    ...LOW_LEVEL_RUNTIMES,
-  ];
-  let table: TomlTable | undefined;
-  for (const name of candidates) {
-    const found = valueAt(effective, ["containerd", "runtimes", name]);
-    if (isTable(found)) {
-      table = copyValue(found);
-      break;
-    }
-  }
+  let table = templateRuntime(valueAt(effective, ["containerd", "runtimes"]), defaultName);
   table ??= {
     privileged_without_host_devices: false,
     runtime_engine: "",
@@ -129,25 +114,6 @@ function removeRuntime(target: CriTarget, name: string): void {
   }
 }
 
-/** Sets a value, noting the value it had so that {@linkcode restore} can put it back. */
-function change(doc: TomlDocument, path: string[], value: boolean | string): void {
-  if (doc.get(path) === value) return;
-  const raw = doc.raw(path);
-  doc.set(path, value);
-  if (doc.note(path) === undefined) doc.addNote(path, raw === undefined ? "added" : `was ${raw}`);
-}
-
-/** Puts back what {@linkcode change} noted; without a note, removes the value. */
-function restore(doc: TomlDocument, path: string[]): void {
-  const note = doc.note(path);
-  if (note?.startsWith("was ") && noteValue(note) !== undefined) {
-    doc.removeNote(path);
-    doc.setRaw(path, note.slice("was ".length));
-  } else {
-    doc.delete(path);
-  }
-}
-
 /**
  * Applies one rule to the CRI section of a file.
  *
@@ -162,15 +128,15 @@ export function applyCriRule(target: CriTarget, rule: Rule): void {
     case "remove-runtime":
       return removeRuntime(target, rule.name);
     case "set-default":
-      return change(target.doc, p.defaultRuntime, rule.name);
+      return target.doc.change(p.defaultRuntime, rule.name);
     case "unset-default":
-      if (target.doc.get(p.defaultRuntime) === rule.name) restore(target.doc, p.defaultRuntime);
+      if (target.doc.get(p.defaultRuntime) === rule.name) target.doc.restore(p.defaultRuntime);
       return;
     case "enable-cdi":
-      return change(target.doc, p.cdi, true);
+      return target.doc.change(p.cdi, true);
     case "disable-cdi": {
       const note = target.doc.note(p.cdi);
-      if (note === "added" || note?.startsWith("was ")) restore(target.doc, p.cdi);
+      if (note === "added" || note?.startsWith("was ")) target.doc.restore(p.cdi);
     }
   }
 }

@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import type { Engine, FileTexts } from "../engine.ts";
 import { RtconfError } from "../errors.ts";
-import type { FileChange, Plan } from "../plan.ts";
+import { CREATED_HEADER, type FileChange, type Plan } from "../plan.ts";
 import type { Rule } from "../rules.ts";
 import { parseToml, TomlDocument } from "../toml/document.ts";
 import {
@@ -33,10 +33,6 @@ export interface ContainerdOptions {
   /** `runtime_type` for new runtimes that copy none (default `io.containerd.runc.v2`). */
   runtimeType?: string;
 }
-
-/** The first line of a file rtconf creates; unconfigure removes such a file again. */
-export const CREATED_HEADER =
-  "# Created by rtconf (runtime configure); 'rtconf runtime unconfigure' removes it.\n";
 
 /** The `imports` entry that loads a drop-in file: its directory's `*.toml`. */
 function importPattern(dropInPath: string): string {

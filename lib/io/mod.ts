@@ -6,4 +6,4 @@
  */
 
 export { applyChanges, readText, removeFile, writeAtomic } from "./files.ts";
-export { commandOutput } from "./source.ts";
+export { commandOutput, firstOutput } from "./source.ts";

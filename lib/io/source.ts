@@ -47,3 +47,31 @@ export async function commandOutput(command: string, args: string[]): Promise<st
   }
   return new TextDecoder().decode(result.stdout);
 }
+
+/**
+ * The output of the first command that succeeds, as nvidia-ctk reads CRI-O's
+ * config (`crio status config`, then `crio-status config`).
+ *
+ * @example Usage
+ * ```ts
+ * import { firstOutput } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(await firstOutput([["false", []], ["echo", ["ok"]]]), "ok\n");
+ * ```
+ *
+ * @param commands The commands with their arguments, in order.
+ * @returns What the first successful one printed.
+ * @throws {RtconfError} with every command's failure, on one line, when all fail.
+ */
+export async function firstOutput(commands: [string, string[]][]): Promise<string> {
+  const failures: string[] = [];
+  for (const [command, args] of commands) {
+    try {
+      return await commandOutput(command, args);
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+  }
+  throw new RtconfError(failures.join("; "));
+}

@@ -13,6 +13,7 @@ import {
   formatKey,
   formatValue,
   isTable,
+  sameValue,
   type TomlTable,
   type TomlValue,
   valueAt,
@@ -560,6 +561,39 @@ export class TomlDocument {
     }
     this.#splice(0, this.#text.length, text);
     return true;
+  }
+
+  /**
+   * Sets a value and notes the value it had (`# rtconf: was <text>`, or
+   * `# rtconf: added`), so that {@linkcode restore} can put it back. A value
+   * that already carries a note keeps it: the note records the original.
+   *
+   * @param path The keys.
+   * @param value The new value.
+   */
+  change(path: readonly string[], value: TomlValue): void {
+    if (sameValue(this.get(path), value)) return;
+    const raw = this.raw(path);
+    this.set(path, value);
+    if (this.note(path) === undefined) {
+      this.addNote(path, raw === undefined ? "added" : `was ${raw}`);
+    }
+  }
+
+  /**
+   * Puts back what {@linkcode change} noted: the original text of the value,
+   * or no value at all. Without a `was` note the value is removed.
+   *
+   * @param path The keys.
+   */
+  restore(path: readonly string[]): void {
+    const note = this.note(path);
+    if (note?.startsWith("was ") && noteValue(note) !== undefined) {
+      this.removeNote(path);
+      this.setRaw(path, note.slice("was ".length));
+    } else {
+      this.delete(path);
+    }
   }
 
   /**

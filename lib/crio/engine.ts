@@ -1,0 +1,155 @@
+/**
+ * CRI-O: runtimes in `crio.conf`, through a drop-in file in
+ * `/etc/crio/crio.conf.d/` or in place.
+ *
+ * @module
+ */
+
+import type { Engine, FileTexts } from "../engine.ts";
+import { RtconfError } from "../errors.ts";
+import { templateRuntime } from "../low_level.ts";
+import { CREATED_HEADER, type Plan } from "../plan.ts";
+import type { Rule } from "../rules.ts";
+import { parseToml, TomlDocument } from "../toml/document.ts";
+import { isTable, mergeTables, type TomlTable, type TomlValue, valueAt } from "../toml/value.ts";
+
+/** How CRI-O is configured. */
+export interface CrioOptions {
+  /** The main config, e.g. `/etc/crio/crio.conf`. */
+  configPath: string;
+  /** The drop-in file, e.g. `/etc/crio/crio.conf.d/99-nvidia.toml`; `""` edits the main config in place. */
+  dropInPath: string;
+  /** The output of `crio status config`, when the config comes from the command. */
+  source?: string;
+}
+
+/** The first line of a drop-in rtconf writes. */
+export const CRIO_DROP_IN_HEADER =
+  "# Written by rtconf (runtime configure) for CRI-O; 'rtconf runtime unconfigure' removes it.\n";
+
+const RUNTIME = ["crio", "runtime"];
+const RUNTIMES = [...RUNTIME, "runtimes"];
+const DEFAULT = [...RUNTIME, "default_runtime"];
+
+function expectTable(doc: TomlDocument, path: string[]): void {
+  const value = doc.get(path);
+  if (value !== undefined && !isTable(value)) {
+    throw new RtconfError(`${doc.file}: ${path.join(".")} is not a table`);
+  }
+}
+
+/** Applies one rule to a CRI-O file; `effective` is the config CRI-O sees, to copy from. */
+function applyRule(doc: TomlDocument, rule: Rule, effective: TomlTable): void {
+  switch (rule.op) {
+    case "add-runtime": {
+      const path = [...RUNTIMES, rule.name];
+      for (let i = 1; i <= path.length; i++) expectTable(doc, path.slice(0, i));
+      if (isTable(doc.get(path))) {
+        doc.set([...path, "runtime_path"], rule.path);
+        doc.set([...path, "runtime_type"], "oci");
+        return;
+      }
+      const table = templateRuntime(valueAt(effective, RUNTIMES), valueAt(effective, DEFAULT)) ??
+        {};
+      table.runtime_path = rule.path;
+      table.runtime_type = "oci";
+      doc.addTable(path, table);
+      return;
+    }
+    case "remove-runtime":
+      expectTable(doc, [...RUNTIMES, rule.name]);
+      doc.removeTable([...RUNTIMES, rule.name]);
+      return;
+    case "set-default":
+      expectTable(doc, RUNTIME);
+      doc.change(DEFAULT, rule.name);
+      return;
+    case "unset-default":
+      if (doc.get(DEFAULT) === rule.name) doc.restore(DEFAULT);
+      return;
+    case "enable-cdi":
+    case "disable-cdi":
+      // CRI-O always has CDI; the CLI warns that the flag is ignored.
+      return;
+  }
+}
+
+/** Whether a table holds no value at all (only empty tables, if anything). */
+function holdsNothing(value: TomlValue): boolean {
+  return isTable(value) && Object.values(value).every(holdsNothing);
+}
+
+/**
+ * Plans the changes to CRI-O's files for the rules.
+ *
+ * - Drop-in mode writes only the drop-in: the runtime's table (a copy of the
+ *   default runtime's, else `runc`'s, else `crun`'s, with `runtime_path` and
+ *   `runtime_type = "oci"`) and, when asked, `crio.runtime.default_runtime`.
+ *   Unconfigure removes the drop-in when nothing is left in it.
+ * - In place (`dropInPath` `""`) edits `crio.conf`, keeping all it had
+ *   (nvidia-ctk replaces the whole file with the runtime table: a marked bug).
+ *
+ * @example Usage
+ * ```ts
+ * import { planCrio } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const [dropIn] = planCrio(
+ *   {},
+ *   [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
+ *   { configPath: "/etc/crio/crio.conf", dropInPath: "/etc/crio/crio.conf.d/99-nvidia.toml" },
+ * );
+ * equal(dropIn.after?.includes('runtime_path = "/usr/bin/nvidia-container-runtime"'), true);
+ * ```
+ *
+ * @param texts The texts of the main config and the drop-in (`undefined` when missing).
+ * @param rules The rules.
+ * @param options The files and the config source.
+ * @returns The plan: the drop-in in drop-in mode, else the main config.
+ * @throws {RtconfError} for invalid TOML or a config rtconf cannot edit.
+ */
+export function planCrio(texts: FileTexts, rules: readonly Rule[], options: CrioOptions): Plan {
+  const { configPath, dropInPath } = options;
+  const before = texts[configPath];
+  const source = options.source === undefined
+    ? parseToml(before ?? "", configPath)
+    : parseToml(options.source, "crio status config");
+  const configures = rules.some((rule) => rule.op === "add-runtime");
+  if (dropInPath === "") {
+    const created = before === undefined && configures;
+    const doc = new TomlDocument(created ? CREATED_HEADER : before ?? "", configPath);
+    for (const rule of rules) applyRule(doc, rule, source);
+    // A file rtconf created goes when nothing but its header is left.
+    const after = doc.text === CREATED_HEADER || (before === undefined && doc.text === "")
+      ? undefined
+      : doc.text;
+    return [{ path: configPath, before, after }];
+  }
+  const dropBefore = texts[dropInPath];
+  if (dropBefore === undefined && !configures) {
+    return [{ path: dropInPath, before: undefined, after: undefined }];
+  }
+  const doc = new TomlDocument(dropBefore ?? CRIO_DROP_IN_HEADER, dropInPath);
+  const effective = options.source === undefined ? mergeTables(source, doc.data) : source;
+  for (const rule of rules) applyRule(doc, rule, effective);
+  const empty = !configures && holdsNothing(doc.data);
+  return [{ path: dropInPath, before: dropBefore, after: empty ? undefined : doc.text }];
+}
+
+/**
+ * The CRI-O engine.
+ *
+ * @example Usage
+ * ```ts
+ * import { crio } from "@rtconf/rtconf";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(crio.files({ configPath: "/etc/crio/crio.conf", dropInPath: "" }), ["/etc/crio/crio.conf"]);
+ * ```
+ */
+export const crio: Engine<CrioOptions> = {
+  name: "crio",
+  files: (options) =>
+    options.dropInPath === "" ? [options.configPath] : [options.configPath, options.dropInPath],
+  plan: planCrio,
+};

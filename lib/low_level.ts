@@ -1,0 +1,42 @@
+/**
+ * Which existing runtime a new runtime copies its settings from: the
+ * engine's default runtime (unless it is one of NVIDIA's), else `runc`, else
+ * `crun` — nvidia-ctk's "low-level runtimes".
+ *
+ * @module
+ */
+
+import { copyValue, isTable, type TomlTable, type TomlValue } from "./toml/value.ts";
+
+/**
+ * The names of the runtimes a new runtime copies, in order of preference.
+ *
+ * @param defaultRuntime The engine's default runtime setting, if any.
+ * @returns The candidates.
+ */
+export function lowLevelRuntimes(defaultRuntime: TomlValue | undefined): string[] {
+  const first = typeof defaultRuntime === "string" && defaultRuntime !== "" &&
+      !defaultRuntime.startsWith("nvidia")
+    ? [defaultRuntime]
+    : [];
+  return [...first, "runc", "crun"];
+}
+
+/**
+ * A copy of the first low-level runtime's table found in `runtimes`.
+ *
+ * @param runtimes The engine's runtimes table.
+ * @param defaultRuntime The engine's default runtime setting, if any.
+ * @returns The copy, or `undefined` when none of them is there.
+ */
+export function templateRuntime(
+  runtimes: TomlValue | undefined,
+  defaultRuntime: TomlValue | undefined,
+): TomlTable | undefined {
+  if (!isTable(runtimes)) return undefined;
+  for (const name of lowLevelRuntimes(defaultRuntime)) {
+    const table = runtimes[name];
+    if (isTable(table)) return copyValue(table);
+  }
+  return undefined;
+}
