@@ -98,7 +98,19 @@ const RUNTIME_FLAGS: Flag[] = [
   {
     names: ["diff"],
     type: "boolean",
-    help: "With --dry-run, print a unified diff per file instead.",
+    help: "Print a unified diff per changed file (with --dry-run: instead of the files).",
+  },
+  {
+    names: ["backup"],
+    type: "boolean",
+    help: "Keep each changed file's previous content in FILE.rtconf.bak.",
+  },
+  {
+    names: ["lock-timeout"],
+    type: "string",
+    value: "SECONDS",
+    help: "How long to wait for another rtconf changing the same configuration.",
+    default: "10",
   },
 ];
 

@@ -11,6 +11,7 @@ import type { EngineName } from "../engine.ts";
 import { ENGINE_NAMES } from "../engine.ts";
 import type { RuntimeSpec } from "../rules.ts";
 import type { FlagValues } from "./flags.ts";
+import { LOCK_TIMEOUT_MS } from "../io/lock.ts";
 
 /** The default config file of each engine. */
 export const DEFAULT_CONFIG: Readonly<Record<EngineName, string>> = {
@@ -59,6 +60,10 @@ export interface RuntimeInvocation {
   dryRun: boolean;
   /** Print unified diffs. */
   diff: boolean;
+  /** Keep each changed file's previous content beside it. */
+  backup: boolean;
+  /** How long to wait for the lock, in milliseconds. */
+  lockTimeoutMs: number;
 }
 
 /** Writing an OCI hook file. */
@@ -98,6 +103,15 @@ export function hookInvocation(values: FlagValues): HookInvocation {
     output: text(values, "output") ?? text(values, "oci-hook-path") ?? "",
     dryRun: values["dry-run"] === true,
   };
+}
+
+function lockTimeout(value: string | undefined): number {
+  if (value === undefined) return LOCK_TIMEOUT_MS;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+    throw usageError(`invalid --lock-timeout "${value}": give a number of seconds`);
+  }
+  return seconds * 1000;
 }
 
 /**
@@ -181,5 +195,7 @@ export function runtimeInvocation(
     enableCdi,
     dryRun: values["dry-run"] === true,
     diff: values["diff"] === true,
+    backup: values["backup"] === true,
+    lockTimeoutMs: lockTimeout(text(values, "lock-timeout")),
   };
 }

@@ -8,11 +8,13 @@
 import { RtconfError } from "../errors.ts";
 import type { Engine, EngineName, FileTexts } from "../engine.ts";
 import { applyChanges, readText, writeAtomic } from "../io/files.ts";
+import { withLock } from "../io/lock.ts";
 import { changes, renderPlan } from "../plan.ts";
 import { configureRules, unconfigureRules } from "../rules.ts";
 import { ociHookText } from "../../hooks/mod.ts";
 import { containerd } from "../containerd/engine.ts";
 import { crio } from "../crio/engine.ts";
+import { docker } from "../docker/engine.ts";
 import { firstOutput } from "../io/source.ts";
 import type { HookInvocation, RuntimeInvocation } from "./invocation.ts";
 
@@ -32,7 +34,7 @@ interface EngineOptions {
 }
 
 /** The engines the CLI runs, by name. */
-const ENGINES: Partial<Record<EngineName, Engine<EngineOptions>>> = { containerd, crio };
+const ENGINES: Partial<Record<EngineName, Engine<EngineOptions>>> = { containerd, crio, docker };
 
 /** The commands that print an engine's effective config, tried in order (nvidia-ctk's). */
 function sourceCommands(invocation: RuntimeInvocation): [string, string[]][] {
@@ -61,19 +63,20 @@ export async function runRuntime(invocation: RuntimeInvocation, output: Output):
       ? await firstOutput(sourceCommands(invocation))
       : undefined,
   };
-  const texts: Record<string, string | undefined> = {};
-  for (const path of engine.files(options)) texts[path] = await readText(path);
   const rules = invocation.verb === "configure"
     ? configureRules(invocation)
     : unconfigureRules(invocation);
-  const plan = engine.plan(texts as FileTexts, rules, options);
-  const changing = changes(plan);
-  if (invocation.dryRun) {
-    output.stdout(renderPlan(plan, { diff: invocation.diff }));
-  } else {
+  const run = async () => {
+    const texts: Record<string, string | undefined> = {};
+    for (const path of engine.files(options)) texts[path] = await readText(path);
+    const plan = engine.plan(texts as FileTexts, rules, options);
+    if (invocation.dryRun) {
+      output.stdout(renderPlan(plan, { diff: invocation.diff }));
+      return changes(plan);
+    }
     if (invocation.diff) output.stdout(renderPlan(plan, { diff: true }));
-    await applyChanges(changing);
-    for (const change of changing) {
+    await applyChanges(plan, { backup: invocation.backup });
+    for (const change of changes(plan)) {
       const verb = change.after === undefined
         ? "removed"
         : change.before === undefined
@@ -81,7 +84,12 @@ export async function runRuntime(invocation: RuntimeInvocation, output: Output):
         : "updated";
       output.stderr(`rtconf: ${verb} ${change.path}\n`);
     }
-  }
+    return changes(plan);
+  };
+  // Reads and writes happen under the lock, so that two rtconf never interleave.
+  const changing = invocation.dryRun
+    ? await run()
+    : await withLock(invocation.configPath, run, invocation.lockTimeoutMs);
   if (changing.length === 0) {
     output.stderr("rtconf: no changes: the configuration already holds what was asked\n");
   }

@@ -17,8 +17,10 @@ import {
   mergeTables,
   sameValue,
   type TomlTable,
+  type TomlValue,
   valueAt,
 } from "../toml/value.ts";
+import { verifyPlan } from "../verify.ts";
 import { applyCriRule, type CriTarget, DEFAULT_RUNTIME_TYPE } from "./cri.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
@@ -62,10 +64,7 @@ function ensureImport(
   dropInPath: string,
 ): void {
   const pattern = importPattern(dropInPath);
-  const imports = main.get(["imports"]);
-  if (imports !== undefined && !Array.isArray(imports)) {
-    throw new RtconfError(`${main.file}: imports is not an array`);
-  }
+  const imports = main.get(["imports"]) as TomlValue[] | undefined; // checked by checkShape
   if (
     imports?.some((item) =>
       typeof item === "string" && (item === dropInPath || globMatches(item, dropInPath))
@@ -101,6 +100,28 @@ function removeImport(main: TomlDocument, dropInPath: string): void {
   }
   if (main.note(["version"]) === "added" && Object.keys(main.data).length === 1) {
     main.delete(["version"]);
+  }
+}
+
+/**
+ * Fails unless the tables rtconf edits are tables and `imports` is an array,
+ * naming the file where they are not.
+ */
+function checkShape(data: TomlTable, file: string, plugin: string): void {
+  const tables = [["plugins"], ["plugins", plugin], ["plugins", plugin, "containerd"], [
+    "plugins",
+    plugin,
+    "containerd",
+    "runtimes",
+  ]];
+  for (const path of tables) {
+    const value = valueAt(data, path);
+    if (value !== undefined && !isTable(value)) {
+      throw new RtconfError(`${file}: ${path.join(".")} is not a table`);
+    }
+  }
+  if (data.imports !== undefined && !Array.isArray(data.imports)) {
+    throw new RtconfError(`${file}: imports is not an array`);
   }
 }
 
@@ -146,6 +167,22 @@ export function planContainerd(
   rules: readonly Rule[],
   options: ContainerdOptions,
 ): Plan {
+  const plan = planFiles(texts, rules, options);
+  const version = configVersion(
+    parseToml(texts[options.configPath] ?? "", options.configPath),
+    options.configPath,
+  );
+  const containerd = ["plugins", criPluginId(version), "containerd"];
+  verifyPlan(plan, rules, {
+    runtime: (name) => [...containerd, "runtimes", name],
+    runtimePath: (name) => [...containerd, "runtimes", name, "options", "BinaryName"],
+    defaultRuntime: [...containerd, "default_runtime_name"],
+    cdi: ["plugins", criPluginId(version), "enable_cdi"],
+  });
+  return plan;
+}
+
+function planFiles(texts: FileTexts, rules: readonly Rule[], options: ContainerdOptions): Plan {
   const { configPath, dropInPath } = options;
   const runtimeType = options.runtimeType ?? DEFAULT_RUNTIME_TYPE;
   const before = texts[configPath];
@@ -162,6 +199,8 @@ export function planContainerd(
     const section = valueAt(data, ["plugins", plugin]);
     return isTable(section) ? section : undefined;
   };
+  checkShape(main.data, configPath, plugin);
+  if (source) checkShape(source, "containerd config dump", plugin);
   const sourceCri = cri(source) ?? cri(main.data);
 
   if (dropInPath === "" || version === 1) {
@@ -194,12 +233,14 @@ export function planContainerd(
     const target: CriTarget = { doc: drop, version, plugin, runtimeType, effective };
     for (const rule of rules) applyCriRule(target, rule);
   }
+  // A default naming the runtime goes from the main config too: containerd
+  // 2.1 merges imported files deeply, so the main file's default would stay.
+  // Like nvidia-ctk, unconfigure also takes the runtime out of the main config.
+  const mainTarget: CriTarget = { doc: main, version, plugin, runtimeType, effective: sourceCri };
+  for (const rule of rules) {
+    if (rule.op === "unset-default" || rule.op === "remove-runtime") applyCriRule(mainTarget, rule);
+  }
   if (!configures(rules)) {
-    // Like nvidia-ctk, unconfigure also takes the runtime out of the main config.
-    const target: CriTarget = { doc: main, version, plugin, runtimeType, effective: sourceCri };
-    for (const rule of rules) {
-      if (rule.op === "remove-runtime" || rule.op === "unset-default") applyCriRule(target, rule);
-    }
     if (drop && sameValue(drop.data, base().data)) drop = undefined;
   }
 

@@ -10,6 +10,7 @@ import { RtconfError } from "../errors.ts";
 import { templateRuntime } from "../low_level.ts";
 import { CREATED_HEADER, type Plan } from "../plan.ts";
 import type { Rule } from "../rules.ts";
+import { verifyPlan } from "../verify.ts";
 import { parseToml, TomlDocument } from "../toml/document.ts";
 import { isTable, mergeTables, type TomlTable, type TomlValue, valueAt } from "../toml/value.ts";
 
@@ -109,6 +110,18 @@ function holdsNothing(value: TomlValue): boolean {
  * @throws {RtconfError} for invalid TOML or a config rtconf cannot edit.
  */
 export function planCrio(texts: FileTexts, rules: readonly Rule[], options: CrioOptions): Plan {
+  const plan = planFiles(texts, rules, options);
+  // In drop-in mode only the drop-in is checked: like nvidia-ctk, rtconf
+  // leaves crio.conf alone, even a default there that names the runtime.
+  verifyPlan(plan, rules, {
+    runtime: (name) => [...RUNTIMES, name],
+    runtimePath: (name) => [...RUNTIMES, name, "runtime_path"],
+    defaultRuntime: DEFAULT,
+  });
+  return plan;
+}
+
+function planFiles(texts: FileTexts, rules: readonly Rule[], options: CrioOptions): Plan {
   const { configPath, dropInPath } = options;
   const before = texts[configPath];
   const source = options.source === undefined

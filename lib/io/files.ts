@@ -9,7 +9,16 @@ import { basename, dirname, resolve } from "node:path";
 import { RtconfError } from "../errors.ts";
 import type { FileChange } from "../plan.ts";
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The largest config rtconf reads: engines' configs are kilobytes. */
+export const MAX_CONFIG_BYTES: number = 16 * 2 ** 20;
+
+/** The name rtconf's temporary files have beside `file`. */
+function tempPattern(file: string): RegExp {
+  const name = basename(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\.${name}\\.rtconf-\\d+\\.tmp$`);
+}
 
 function describe(error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
@@ -41,9 +50,17 @@ export async function readText(path: string): Promise<string | undefined> {
   try {
     const info = await Deno.stat(path);
     if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+    if (info.size > MAX_CONFIG_BYTES) {
+      throw new RtconfError(
+        `${path}: too large for a config file (${
+          Math.ceil(info.size / 2 ** 20)
+        } MiB; rtconf reads up to ${MAX_CONFIG_BYTES / 2 ** 20} MiB)`,
+      );
+    }
     bytes = await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof RtconfError) throw error;
     throw new RtconfError(`${path}: cannot read: ${describe(error)}`);
   }
   if (bytes.includes(0)) throw new RtconfError(`${path}: binary file, not a config file`);
@@ -112,13 +129,23 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
+    // Leftovers of an rtconf that died mid-write (the caller holds the lock).
+    for await (const entry of Deno.readDir(dir)) {
+      if (tempPattern(file).test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
+    }
     const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
     temp = `${dir}/.${basename(file)}.rtconf-${suffix}.tmp`;
     const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
       const bytes = new TextEncoder().encode(text);
+      // A test hook: write slowly, so that a test can kill rtconf mid-write.
+      const pause = Number(Deno.env.get("RTCONF_TEST_SLOW_WRITE_MS") ?? 0);
       let written = 0;
-      while (written < bytes.length) written += await handle.write(bytes.subarray(written));
+      while (written < bytes.length) {
+        const chunk = bytes.subarray(written, pause ? written + 4096 : bytes.length);
+        written += await handle.write(chunk);
+        if (pause) await new Promise((done) => setTimeout(done, pause));
+      }
       await handle.sync();
     } finally {
       handle.close();
@@ -168,8 +195,61 @@ export async function removeFile(path: string): Promise<void> {
   }
 }
 
+/** The nearest directory that exists, from `dir` up. */
+async function existingAncestor(dir: string): Promise<string> {
+  for (let current = resolve(dir);; current = dirname(current)) {
+    try {
+      if ((await Deno.stat(current)).isDirectory) return current;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (current === dirname(current)) return current;
+  }
+}
+
+/** Fails unless a file can be created in the directory that will hold `path`. */
+async function checkWritable(path: string): Promise<void> {
+  const file = await target(path);
+  try {
+    const dir = await existingAncestor(dirname(file));
+    const probe = await Deno.makeTempFile({ dir, prefix: `.${basename(file)}.rtconf-probe-` });
+    await Deno.remove(probe);
+    if (await Deno.stat(file).then((info) => info.isDirectory, () => false)) {
+      throw new Deno.errors.IsADirectory(file);
+    }
+  } catch (error) {
+    throw new RtconfError(`${path}: cannot write: ${describe(error)}`);
+  }
+}
+
+/** Options of {@linkcode applyChanges}. */
+export interface ApplyOptions {
+  /** Keep each changed file's previous content in `<file>.rtconf.bak`. */
+  backup?: boolean;
+}
+
 /**
- * Carries out the changing files of a plan, in order.
+ * Where `--backup` keeps a file's previous content: `<file>.rtconf.bak`.
+ *
+ * @example Usage
+ * ```ts
+ * import { backupPath } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(backupPath("/etc/containerd/config.toml"), "/etc/containerd/config.toml.rtconf.bak");
+ * ```
+ *
+ * @param path The file.
+ * @returns The backup's path.
+ */
+export function backupPath(path: string): string {
+  return `${path}.rtconf.bak`;
+}
+
+/**
+ * Carries out the changing files of a plan, in order. Every file is checked
+ * for writability first, so a plan that cannot be carried out writes
+ * nothing.
  *
  * @example Usage
  * ```ts
@@ -183,10 +263,21 @@ export async function removeFile(path: string): Promise<void> {
  * ```
  *
  * @param changes The files to write or remove.
+ * @param options `backup`: keep the previous contents.
  */
-export async function applyChanges(changes: readonly FileChange[]): Promise<void> {
-  for (const change of changes) {
-    if (change.before === change.after) continue;
+export async function applyChanges(
+  changes: readonly FileChange[],
+  options: ApplyOptions = {},
+): Promise<void> {
+  const changing = changes.filter((change) => change.before !== change.after);
+  for (const change of changing) await checkWritable(change.path);
+  for (const change of changing) {
+    if (options.backup && change.before !== undefined) {
+      const file = await target(change.path);
+      await writeAtomic(backupPath(file), change.before);
+      const mode = (await Deno.stat(file)).mode;
+      if (mode !== null) await Deno.chmod(backupPath(file), mode & 0o7777);
+    }
     if (change.after === undefined) await removeFile(change.path);
     else await writeAtomic(change.path, change.after);
   }

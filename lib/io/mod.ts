@@ -5,5 +5,14 @@
  * @module
  */
 
-export { applyChanges, readText, removeFile, writeAtomic } from "./files.ts";
+export type { ApplyOptions } from "./files.ts";
+export {
+  applyChanges,
+  backupPath,
+  MAX_CONFIG_BYTES,
+  readText,
+  removeFile,
+  writeAtomic,
+} from "./files.ts";
+export { LOCK_TIMEOUT_MS, withLock } from "./lock.ts";
 export { commandOutput, firstOutput } from "./source.ts";

@@ -33,7 +33,7 @@ export const NOTE_PREFIX = "# rtconf: ";
  */
 export function parseToml(text: string, file: string): TomlTable {
   try {
-    return parse(text, { integersAsBigInt: true }) as TomlTable;
+    return parse(text.replace(/^\uFEFF/, ""), { integersAsBigInt: true }) as TomlTable;
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
@@ -144,28 +144,38 @@ export class TomlDocument {
     return [...this.#headerPath(entry.header), ...names(entry.key)];
   }
 
-  #entry(path: readonly string[]): Entry | undefined {
+  /**
+   * The entry that holds the value at `path`. A value inside an inline table
+   * cannot be edited line by line: `edit` makes that an error.
+   */
+  #entry(path: readonly string[], edit = true): Entry | undefined {
     const entry = this.#layout.entries.find((e) => samePath(this.#entryPath(e), path));
-    if (entry) return entry;
+    if (entry || !edit) return entry;
     const inline = this.#layout.entries.find((e) => {
       const entryPath = this.#entryPath(e);
       return entryPath.length < path.length && startsWith(path, entryPath);
     });
-    if (inline) {
-      throw new RtconfError(
-        `${this.file}: line ${this.#line(inline.lineStart)}: ${
-          this.#entryPath(inline).join(".")
-        } is written as a value; rtconf edits tables written as [sections]`,
-      );
-    }
+    if (inline) throw this.#valueError(inline);
     return undefined;
+  }
+
+  /** The error for a table rtconf must edit that the file writes as an inline value. */
+  #valueError(entry: Entry): RtconfError {
+    return new RtconfError(
+      `${this.file}: line ${this.#line(entry.lineStart)}: ${
+        this.#entryPath(entry).join(".")
+      } is written as an inline value; rtconf edits tables written as [sections]`,
+    );
   }
 
   #owner(path: readonly string[]): Owner {
     const { headers, entries } = this.#layout;
     const header = headers.find((h) => h.kind === "table" && samePath(names(h.key), path));
     if (header) return { kind: "header", header };
-    const value = entries.find((e) => samePath(this.#entryPath(e), path));
+    const value = entries.find((e) => {
+      const entryPath = this.#entryPath(e);
+      return entryPath.length <= path.length && startsWith(path, entryPath);
+    });
     if (value) return { kind: "value", entry: value };
     const dotted = entries.filter((e) => {
       const entryPath = this.#entryPath(e);
@@ -290,9 +300,29 @@ export class TomlDocument {
   /** Inserts whole lines at `offset`, which is at a line start or the text's end. */
   #insertLines(offset: number, lines: string, blankBefore: boolean): void {
     let prefix = "";
-    if (offset > 0 && this.#text[offset - 1] !== "\n") prefix = "\n";
-    if (blankBefore && offset > 0) prefix += this.#newline();
-    this.#splice(offset, offset, prefix + lines.replaceAll("\n", this.#newline()));
+    let text = lines;
+    if (offset > 0 && this.#text[offset - 1] !== "\n") {
+      // At the end of a file without a final newline: it stays without one.
+      prefix = "\n";
+      text = text.replace(/\n$/, "");
+    }
+    if (blankBefore && offset > 0) prefix += "\n";
+    this.#splice(offset, offset, (prefix + text).replaceAll("\n", this.#newline()));
+  }
+
+  /**
+   * Removes the text ranges (whole lines). A file without a final newline
+   * keeps having none: removing its last lines takes the newline before them.
+   */
+  #removeRanges(ranges: [number, number][]): void {
+    let text = this.#text;
+    let lastStart = Infinity;
+    for (const [start, end] of [...ranges].sort((a, b) => b[0] - a[0])) {
+      text = text.slice(0, start) + text.slice(Math.min(end, lastStart));
+      lastStart = start;
+    }
+    if (!/\n$/.test(this.#text) && this.#text !== "") text = text.replace(/\r?\n$/, "");
+    this.#splice(0, this.#text.length, text);
   }
 
   #newline(): string {
@@ -335,11 +365,7 @@ export class TomlDocument {
         return;
       }
       case "value":
-        throw new RtconfError(
-          `${this.file}: line ${this.#line(owner.entry.lineStart)}: ${
-            table.join(".")
-          } is written as a value; rtconf edits tables written as [sections]`,
-        );
+        throw this.#valueError(owner.entry);
       case "implicit":
       case "absent": {
         if (table.length === 0) {
@@ -383,16 +409,7 @@ export class TomlDocument {
     }
     const parent = path.slice(0, -1);
     const parentOwner = this.#owner(parent);
-    if (parentOwner.kind === "value" || parentOwner.kind === "dotted") {
-      const line = parentOwner.kind === "value"
-        ? parentOwner.entry.lineStart
-        : parentOwner.entries[0].lineStart;
-      throw new RtconfError(
-        `${this.file}: line ${this.#line(line)}: ${
-          parent.join(".")
-        } is written as a value; rtconf edits tables written as [sections]`,
-      );
-    }
+    if (parentOwner.kind === "value") throw this.#valueError(parentOwner.entry);
     const related = this.#layout.headers.filter((h) => startsWith(names(h.key), parent));
     const at = related.length ? this.#bodyEnd(related[related.length - 1]) : this.#placeAfter(path);
     this.#insertLines(at, this.#tableText(path, table), this.#text.trim() !== "");
@@ -440,7 +457,7 @@ export class TomlDocument {
         `${NOTE_PREFIX}added`,
       );
     if (!last) {
-      this.#splice(entry.lineStart, entry.lineEnd, "");
+      this.#removeRanges([[entry.lineStart, entry.lineEnd]]);
       return true;
     }
     // The header and its value, with the blank line that set() put beside them.
@@ -450,7 +467,7 @@ export class TomlDocument {
     } else if (/^\r?\n/.test(this.#text.slice(end))) {
       end += this.#text[end] === "\r" ? 2 : 1;
     }
-    this.#splice(start, end, "");
+    this.#removeRanges([[start, end]]);
     return true;
   }
 
@@ -552,14 +569,7 @@ export class TomlDocument {
         ranges.push([start, this.#bodyEnd(header)]);
       }
     }
-    ranges.sort((a, b) => b[0] - a[0]);
-    let text = this.#text;
-    let lastStart = Infinity;
-    for (const [start, end] of ranges) {
-      text = text.slice(0, start) + text.slice(Math.min(end, lastStart));
-      lastStart = start;
-    }
-    this.#splice(0, this.#text.length, text);
+    this.#removeRanges(ranges);
     return true;
   }
 
@@ -604,7 +614,7 @@ export class TomlDocument {
    * @returns The note, or `undefined`.
    */
   note(path: readonly string[]): string | undefined {
-    const entry = this.#entry(path);
+    const entry = this.#entry(path, false);
     if (!entry || entry.commentStart === undefined) return undefined;
     const comment = this.#text.slice(entry.commentStart, entry.contentEnd);
     if (!comment.startsWith(NOTE_PREFIX)) return undefined;

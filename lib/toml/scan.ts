@@ -213,6 +213,7 @@ export function decodeBasicString(body: string): string {
  */
 export function scan(text: string): Layout {
   const s = new Scanner(text);
+  if (text.startsWith("\uFEFF")) s.pos = 1; // a byte order mark stays where it is
   const headers: Header[] = [];
   const entries: Entry[] = [];
   let header: Header | undefined;

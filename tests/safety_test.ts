@@ -1,0 +1,181 @@
+/**
+ * Never lose a byte: atomic writes that keep mode, owner and symlinks,
+ * writability checked before the first write, backups, the lock, leftovers.
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
+
+const V2 =
+  'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "runc"\n';
+
+function containerd(dir: string, ...more: string[]): string[] {
+  return [
+    "runtime",
+    "configure",
+    "--runtime=containerd",
+    `--config=${join(dir, "etc/containerd/config.toml")}`,
+    `--drop-in-config=${join(dir, "etc/containerd/conf.d/99-nvidia.toml")}`,
+    ...more,
+  ];
+}
+
+/** Every file under `dir`, with its text. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (path: string) => {
+    for await (const entry of Deno.readDir(path)) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory) await walk(full);
+      else {files[full.slice(dir.length)] = await Deno.readTextFile(full).catch(() =>
+          "<unreadable>"
+        );}
+    }
+  };
+  await walk(dir);
+  return files;
+}
+
+Deno.test("writes keep the file's mode and owner; new files are 0644 in 0755 directories", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
+    const config = join(dir, "etc/containerd/config.toml");
+    await Deno.chmod(config, 0o600);
+    await Deno.chown(config, 65534, 65534);
+    await rtconfOk(...containerd(dir));
+    const info = await Deno.stat(config);
+    equal(info.mode! & 0o7777, 0o600);
+    equal(info.uid, 65534);
+    equal(info.gid, 65534);
+    const dropIn = await Deno.stat(join(dir, "etc/containerd/conf.d/99-nvidia.toml"));
+    equal(dropIn.mode! & 0o7777, 0o644);
+    equal((await Deno.stat(join(dir, "etc/containerd/conf.d"))).mode! & 0o7777, 0o755);
+    // No temporary file is left.
+    deepEqual(Object.keys(await snapshot(dir)).sort(), [
+      "/etc/containerd/conf.d/99-nvidia.toml",
+      "/etc/containerd/config.toml",
+    ]);
+  });
+});
+
+Deno.test("a symlinked config: the target is edited and the link kept", async () => {
+  await withFiles({ "real/config.toml": V2 }, async (dir) => {
+    await Deno.mkdir(join(dir, "etc/containerd"), { recursive: true });
+    const link = join(dir, "etc/containerd/config.toml");
+    await Deno.symlink("../../real/config.toml", link);
+    await rtconfOk(...containerd(dir, "--drop-in-config="));
+    ok((await Deno.lstat(link)).isSymlink);
+    equal(await Deno.readLink(link), "../../real/config.toml");
+    match(await Deno.readTextFile(join(dir, "real/config.toml")), /runtimes\.nvidia\]/);
+  });
+});
+
+/** Runs `fn` with `dir` mounted read-only over itself (as root, like CI). */
+async function readOnly(dir: string, fn: () => Promise<void>): Promise<void> {
+  const mount = await new Deno.Command("mount", { args: ["--bind", "-o", "ro", dir, dir] })
+    .output();
+  ok(
+    mount.success,
+    `cannot make a read-only mount here: ${new TextDecoder().decode(mount.stderr)}`,
+  );
+  await new Deno.Command("mount", { args: ["-o", "remount,ro,bind", dir] }).output();
+  try {
+    await fn();
+  } finally {
+    await new Deno.Command("umount", { args: [dir] }).output();
+  }
+}
+
+Deno.test("a read-only file system: one line naming the file and the reason; nothing written", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
+    const etc = join(dir, "etc/containerd");
+    await readOnly(etc, async () => {
+      const before = await snapshot(dir);
+      const run = await rtconf(...containerd(dir, "--drop-in-config="));
+      equal(run.status, 1);
+      equal(run.stderr, `rtconf: ${etc}/config.toml: cannot write: read-only file system\n`);
+      deepEqual(await snapshot(dir), before);
+    });
+  });
+});
+
+Deno.test("a plan of several files is checked before the first write", async () => {
+  await withFiles({
+    "etc/containerd/config.toml": V2,
+    "etc/containerd/conf.d/README": "drop-ins\n",
+  }, async (dir) => {
+    await readOnly(join(dir, "etc/containerd/conf.d"), async () => {
+      const before = await snapshot(dir);
+      const run = await rtconf(...containerd(dir));
+      equal(run.status, 1);
+      match(run.stderr, /^rtconf: .*99-nvidia\.toml: cannot write: read-only file system\n$/);
+      deepEqual(await snapshot(dir), before, "config.toml must not gain its import");
+    });
+  });
+});
+
+Deno.test("--backup keeps the previous content, only when something changed", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
+    const config = join(dir, "etc/containerd/config.toml");
+    await Deno.chmod(config, 0o640);
+    await rtconfOk(...containerd(dir, "--backup"));
+    equal(await Deno.readTextFile(`${config}.rtconf.bak`), V2);
+    equal((await Deno.stat(`${config}.rtconf.bak`)).mode! & 0o7777, 0o640);
+    equal(
+      await readOrUndefined(join(dir, "etc/containerd/conf.d/99-nvidia.toml.rtconf.bak")),
+      undefined,
+    );
+    await Deno.remove(`${config}.rtconf.bak`);
+    await rtconfOk(...containerd(dir, "--backup"));
+    equal(await readOrUndefined(`${config}.rtconf.bak`), undefined, "no change, no backup");
+  });
+});
+
+Deno.test("a leftover temporary file of a killed rtconf is cleaned up", async () => {
+  await withFiles({
+    "etc/containerd/config.toml": V2,
+    "etc/containerd/.config.toml.rtconf-12345.tmp": "partial",
+    "etc/containerd/.config.toml.other.tmp": "not ours",
+  }, async (dir) => {
+    await rtconfOk(...containerd(dir));
+    const files = Object.keys(await snapshot(dir));
+    ok(!files.some((f) => f.includes("rtconf-12345")), files.join());
+    ok(files.some((f) => f.includes("other.tmp")), "someone else's file is kept");
+  });
+});
+
+Deno.test("two rtconf do not interleave: the second waits for the lock, then fails after the timeout", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${
+          JSON.stringify(join(dir, "etc/containerd"))
+        }); await f.lock(true); console.log("locked"); await new Promise((r) => setTimeout(r, 1500));`,
+      ],
+      stdout: "piped",
+    }).spawn();
+    const reader = holder.stdout.getReader();
+    equal(new TextDecoder().decode((await reader.read()).value).trim(), "locked");
+    const failed = await rtconf(...containerd(dir, "--lock-timeout=0.2"));
+    equal(failed.status, 1);
+    equal(
+      failed.stderr,
+      `rtconf: ${
+        join(dir, "etc/containerd")
+      }: another rtconf is changing this configuration; gave up after 0.2 s\n`,
+    );
+    equal(await Deno.readTextFile(join(dir, "etc/containerd/config.toml")), V2);
+    const started = Date.now();
+    await rtconfOk(...containerd(dir));
+    ok(Date.now() - started > 500, "the second run waited for the first");
+    reader.releaseLock();
+    await holder.stdout.cancel();
+    await holder.status;
+  });
+});
+
+Deno.test("--lock-timeout must be a number of seconds", async () => {
+  const run = await rtconf("runtime", "configure", "--runtime=containerd", "--lock-timeout=soon");
+  equal(run.status, 2);
+  equal(run.stderr, 'rtconf: invalid --lock-timeout "soon": give a number of seconds\n');
+});
