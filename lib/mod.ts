@@ -42,6 +42,6 @@ export { containerd, planContainerd } from "./containerd/engine.ts";
 export { configVersion, criPluginId } from "./containerd/version.ts";
 export type { CrioOptions } from "./crio/engine.ts";
 export { crio, CRIO_DROP_IN_HEADER, planCrio } from "./crio/engine.ts";
-export type { DockerOptions } from "./docker/engine.ts";
-export { docker, planDocker } from "./docker/engine.ts";
+export type { DockerOptions, DockerRestore } from "./docker/engine.ts";
+export { docker, dockerRestorePath, planDocker } from "./docker/engine.ts";
 export type { TomlTable, TomlValue } from "./toml/value.ts";

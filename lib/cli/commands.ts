@@ -13,7 +13,8 @@ const RUNTIME_FLAGS: Flag[] = [
     names: ["runtime"],
     type: "string",
     value: "ENGINE",
-    help: "The container engine: containerd, crio or docker.",
+    help: "The container engine: containerd, crio or docker; several, comma-separated, " +
+      "configure each with the same runtimes in one run.",
     default: "docker",
   },
   {
@@ -35,8 +36,8 @@ const RUNTIME_FLAGS: Flag[] = [
     names: ["config-source"],
     type: "string",
     value: "SOURCE",
-    help: "Where the current config is read from: file, or command " +
-      "(containerd config dump, crio status config).",
+    help: "Where the current config is read from: file, command (containerd config dump, " +
+      "crio status config), or command,file: the command, else the file.",
     default: "file",
   },
   {
@@ -61,9 +62,29 @@ const RUNTIME_FLAGS: Flag[] = [
       "for containerd and crio).",
   },
   {
+    names: ["runtime-name"],
+    type: "string",
+    value: "NAME[=PATH]",
+    multiple: true,
+    help: "A runtime to configure, instead of --nvidia-runtime-name; repeat it for " +
+      "several. Without =PATH the runtime path applies.",
+  },
+  {
+    names: ["all-nvidia-runtimes"],
+    type: "boolean",
+    help: "Also configure nvidia-cdi and nvidia-legacy (PATH.cdi and PATH.legacy), as " +
+      "NVIDIA's Kubernetes installer does.",
+  },
+  {
     names: ["nvidia-set-as-default", "set-as-default"],
     type: "boolean",
     help: "Make the runtime the engine's default runtime.",
+  },
+  {
+    names: ["default-runtime"],
+    type: "string",
+    value: "NAME",
+    help: "Make this one of the runtimes the default (--set-as-default makes the first).",
   },
   {
     names: ["cdi.enabled", "cdi.enable", "enable-cdi"],
@@ -104,6 +125,33 @@ const RUNTIME_FLAGS: Flag[] = [
     names: ["backup"],
     type: "boolean",
     help: "Keep each changed file's previous content in FILE.rtconf.bak.",
+  },
+  {
+    names: ["check"],
+    type: "boolean",
+    help: "Write nothing; exit 0 when the configuration already holds what was asked, 3 " +
+      "when it would change.",
+  },
+  {
+    names: ["restart"],
+    type: "string",
+    value: "MODE",
+    help: "Restart an engine whose files changed: none, systemd (systemctl restart), or " +
+      "signal (SIGHUP; docker only).",
+    default: "none",
+  },
+  {
+    names: ["restart-unit"],
+    type: "string",
+    value: "UNIT",
+    help: "The systemd unit to restart (default: the engine's name).",
+  },
+  {
+    names: ["host-root"],
+    type: "string",
+    value: "DIR",
+    help: "Where the host's root is mounted (in a DaemonSet): files are read and written " +
+      "under it, commands run in it with chroot.",
   },
   {
     names: ["lock-timeout"],

@@ -34,21 +34,20 @@ export const DEFAULT_RUNTIME_ABSOLUTE_PATH = "/usr/bin/nvidia-container-runtime"
 /** The OCI hook executable when none is given. */
 export const DEFAULT_HOOK_PATH = "/usr/bin/nvidia-container-runtime-hook";
 
-/** `runtime configure` or `runtime unconfigure` in config-file mode. */
-export interface RuntimeInvocation {
-  /** Which kind of invocation. */
-  kind: "runtime";
-  /** Configure or unconfigure. */
-  verb: "configure" | "unconfigure";
+/** How the CLI restarts an engine after its files changed. */
+export type RestartMode = "none" | "systemd" | "signal";
+
+/** One engine's part of a `runtime configure` / `unconfigure`. */
+export interface EngineTarget {
   /** The engine. */
   engine: EngineName;
-  /** The main config file. */
+  /** The main config file, as the host sees it. */
   configPath: string;
   /** The drop-in file; `""` edits the main config in place. */
   dropInPath: string;
-  /** Where the current config is read from. */
-  configSource: "file" | "command";
-  /** The engine's executable for `configSource` `command`; `""` for the default. */
+  /** Where the current config is read from, tried in order. */
+  configSources: ("file" | "command")[];
+  /** The engine's executable for the `command` source; `""` for the default. */
   executablePath: string;
   /** The runtimes to register or remove. */
   runtimes: RuntimeSpec[];
@@ -56,14 +55,32 @@ export interface RuntimeInvocation {
   setAsDefault?: string;
   /** Enable (or, for unconfigure, revert) CDI. */
   enableCdi: boolean;
+  /** The systemd unit `--restart=systemd` restarts. */
+  unit: string;
+}
+
+/** `runtime configure` or `runtime unconfigure` in config-file mode. */
+export interface RuntimeInvocation {
+  /** Which kind of invocation. */
+  kind: "runtime";
+  /** Configure or unconfigure. */
+  verb: "configure" | "unconfigure";
+  /** The engines, each with its files and runtimes. */
+  targets: EngineTarget[];
+  /** The host's root as mounted here (`""`: this is the host). */
+  hostRoot: string;
   /** Print instead of writing. */
   dryRun: boolean;
+  /** Exit 3 when something would change; write nothing. */
+  check: boolean;
   /** Print unified diffs. */
   diff: boolean;
   /** Keep each changed file's previous content beside it. */
   backup: boolean;
   /** How long to wait for the lock, in milliseconds. */
   lockTimeoutMs: number;
+  /** Restart engines whose files changed. */
+  restart: RestartMode;
 }
 
 /** Writing an OCI hook file. */
@@ -114,9 +131,64 @@ function lockTimeout(value: string | undefined): number {
   return seconds * 1000;
 }
 
+/** The NVIDIA runtimes the installer configures, by the suffix of their executable. */
+const NVIDIA_MODES = [["nvidia-cdi", ".cdi"], ["nvidia-legacy", ".legacy"]] as const;
+
+/** The runtimes asked for: `--runtime-name`s, else the NVIDIA runtime (and its modes). */
+function runtimeList(values: FlagValues, engine: EngineName): RuntimeSpec[] {
+  const defaultPath = text(values, "nvidia-runtime-path") ?? DEFAULT_RUNTIME_PATH;
+  const absolute = (path: string): string => {
+    if (engine === "docker") return path;
+    const resolved = path === DEFAULT_RUNTIME_PATH ? DEFAULT_RUNTIME_ABSOLUTE_PATH : path;
+    if (!isAbsolute(resolved)) {
+      throw usageError(`the NVIDIA runtime path "${resolved}" is not an absolute path`);
+    }
+    return resolved;
+  };
+  const named = (values["runtime-name"] as string[] | undefined) ?? [];
+  const runtimes: RuntimeSpec[] = named.map((entry) => {
+    const at = entry.indexOf("=");
+    return at < 0
+      ? { name: entry, path: absolute(defaultPath) }
+      : { name: entry.slice(0, at), path: absolute(entry.slice(at + 1)) };
+  });
+  if (runtimes.length === 0) {
+    const name = text(values, "nvidia-runtime-name") ?? "nvidia";
+    const path = absolute(defaultPath);
+    runtimes.push({ name, path });
+    if (values["all-nvidia-runtimes"] === true) {
+      for (const [mode, suffix] of NVIDIA_MODES) {
+        if (mode !== name) runtimes.push({ name: mode, path: `${path}${suffix}` });
+      }
+    }
+  }
+  const seen = new Set<string>();
+  for (const { name } of runtimes) {
+    if (name === "") throw usageError("the runtime name must not be empty");
+    if (seen.has(name)) throw usageError(`the runtime ${name} is named twice`);
+    seen.add(name);
+  }
+  return runtimes;
+}
+
+function configSources(values: FlagValues, engine: EngineName, warn: Warn): ("file" | "command")[] {
+  const given = text(values, "config-source") ?? "file";
+  const sources = given.split(",").map((source) => source.trim());
+  for (const source of sources) {
+    if (source !== "file" && source !== "command") {
+      throw usageError(`unrecognized Config Source: ${source}`);
+    }
+  }
+  if (engine === "docker" && sources.includes("command")) {
+    warn(`A command Config Source is not supported for ${engine}; using file`);
+    return ["file"];
+  }
+  return sources as ("file" | "command")[];
+}
+
 /**
  * Validates the flags of `runtime configure` / `runtime unconfigure` in
- * nvidia-ctk's order, with its messages.
+ * nvidia-ctk's order, with its messages, for each engine of `--runtime`.
  *
  * @param verb Which command.
  * @param values The parsed flags.
@@ -134,68 +206,93 @@ export function runtimeInvocation(
     warn(`The "${mode}" config-mode is deprecated; use 'rtconf hook'`);
     return hookInvocation(values);
   }
-  const runtime = text(values, "runtime") ?? "docker";
-  if (mode !== "" && mode !== "config-file" && mode !== "config") {
-    warn(`Ignoring unsupported config mode for ${runtime}: "${mode}"`);
-  }
-  if (!(ENGINE_NAMES as readonly string[]).includes(runtime)) {
-    throw usageError(`unrecognized runtime '${runtime}'`);
-  }
-  const engine = runtime as EngineName;
-
-  const name = text(values, "nvidia-runtime-name") ?? "nvidia";
-  if (name === "") throw usageError("the runtime name must not be empty");
-  let path = text(values, "nvidia-runtime-path") ?? DEFAULT_RUNTIME_PATH;
-  if (engine !== "docker") {
-    if (path === DEFAULT_RUNTIME_PATH) path = DEFAULT_RUNTIME_ABSOLUTE_PATH;
-    if (!isAbsolute(path)) {
-      throw usageError(`the NVIDIA runtime path "${path}" is not an absolute path`);
+  const names = (text(values, "runtime") ?? "docker").split(",").map((name) => name.trim());
+  const several = names.length > 1;
+  if (several) {
+    for (const flag of ["config", "executable-path", "restart-unit"]) {
+      if (text(values, flag)) {
+        throw usageError(
+          `--${flag} names one engine's file or unit: give one --runtime, or use --host-root`,
+        );
+      }
+    }
+    if (text(values, "drop-in-config")) {
+      throw usageError(
+        '--drop-in-config names one engine\'s file: with several engines only "" is allowed',
+      );
     }
   }
-
-  let enableCdi = values["cdi.enabled"] === true;
-  if (engine === "crio" && enableCdi) {
-    warn(`Ignoring cdi.enabled flag for ${engine}`);
-    enableCdi = false;
+  const restart = text(values, "restart") ?? "none";
+  if (restart !== "none" && restart !== "systemd" && restart !== "signal") {
+    throw usageError(`invalid --restart "${restart}": use none, systemd or signal`);
   }
+  const targets = names.map((runtime): EngineTarget => {
+    if (mode !== "" && mode !== "config-file" && mode !== "config") {
+      warn(`Ignoring unsupported config mode for ${runtime}: "${mode}"`);
+    }
+    if (!(ENGINE_NAMES as readonly string[]).includes(runtime)) {
+      throw usageError(`unrecognized runtime '${runtime}'`);
+    }
+    const engine = runtime as EngineName;
+    const runtimes = runtimeList(values, engine);
 
-  let executablePath = text(values, "executable-path") ?? "";
-  if (executablePath !== "" && engine === "docker") {
-    warn(`Ignoring executable-path="${executablePath}" flag for ${engine}`);
-    executablePath = "";
-  }
+    let enableCdi = values["cdi.enabled"] === true;
+    if (engine === "crio" && enableCdi) {
+      warn(`Ignoring cdi.enabled flag for ${engine}`);
+      enableCdi = false;
+    }
+    let executablePath = text(values, "executable-path") ?? "";
+    if (executablePath !== "" && engine === "docker") {
+      warn(`Ignoring executable-path="${executablePath}" flag for ${engine}`);
+      executablePath = "";
+    }
+    const sources = configSources(values, engine, warn);
 
-  let configSource = text(values, "config-source") ?? "file";
-  if (configSource === "command" && engine === "docker") {
-    warn(`A command Config Source is not supported for ${engine}; using file`);
-    configSource = "file";
-  } else if (configSource !== "file" && configSource !== "command") {
-    throw usageError(`unrecognized Config Source: ${configSource}`);
+    const configPath = text(values, "config") || DEFAULT_CONFIG[engine];
+    const dropInPath = text(values, "drop-in-config") ??
+      (engine === "docker" && several ? "" : DEFAULT_DROP_IN[engine]);
+    if (dropInPath !== "" && engine === "docker") {
+      throw usageError(`runtime ${engine} does not support drop-in configs`);
+    }
+    if (dropInPath !== "" && !isAbsolute(dropInPath)) {
+      throw usageError(`the drop-in-config path "${dropInPath}" is not an absolute path`);
+    }
+    if (restart === "signal" && engine !== "docker") {
+      throw usageError(
+        `--restart=signal: ${engine} does not reload its configuration on a signal; use --restart=systemd`,
+      );
+    }
+    const defaultName = text(values, "default-runtime") ??
+      (values["nvidia-set-as-default"] === true ? runtimes[0].name : undefined);
+    if (defaultName !== undefined && !runtimes.some((r) => r.name === defaultName)) {
+      throw usageError(`--default-runtime=${defaultName} is not one of the runtimes configured`);
+    }
+    return {
+      engine,
+      configPath,
+      dropInPath,
+      configSources: sources,
+      executablePath,
+      runtimes,
+      setAsDefault: defaultName,
+      enableCdi,
+      unit: text(values, "restart-unit") || engine,
+    };
+  });
+  const hostRoot = text(values, "host-root") ?? "";
+  if (hostRoot !== "" && !isAbsolute(hostRoot)) {
+    throw usageError(`the host root "${hostRoot}" is not an absolute path`);
   }
-
-  const configPath = text(values, "config") || DEFAULT_CONFIG[engine];
-  const dropInPath = text(values, "drop-in-config") ?? DEFAULT_DROP_IN[engine];
-  if (dropInPath !== "" && engine === "docker") {
-    throw usageError(`runtime ${engine} does not support drop-in configs`);
-  }
-  if (dropInPath !== "" && !isAbsolute(dropInPath)) {
-    throw usageError(`the drop-in-config path "${dropInPath}" is not an absolute path`);
-  }
-
   return {
     kind: "runtime",
     verb,
-    engine,
-    configPath,
-    dropInPath,
-    configSource: configSource as "file" | "command",
-    executablePath,
-    runtimes: [{ name, path }],
-    setAsDefault: values["nvidia-set-as-default"] === true ? name : undefined,
-    enableCdi,
+    targets,
+    hostRoot: hostRoot === "/" ? "" : hostRoot,
     dryRun: values["dry-run"] === true,
+    check: values["check"] === true,
     diff: values["diff"] === true,
     backup: values["backup"] === true,
     lockTimeoutMs: lockTimeout(text(values, "lock-timeout")),
+    restart,
   };
 }

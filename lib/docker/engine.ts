@@ -9,7 +9,8 @@ import type { Engine, FileTexts } from "../engine.ts";
 import type { Plan } from "../plan.ts";
 import { configureRules, type Rule, type RuntimeSpec } from "../rules.ts";
 import { verifyPlan } from "../verify.ts";
-import { JsonDocument } from "./json.ts";
+import { RtconfError } from "../errors.ts";
+import { JsonDocument, type JsonValue } from "./json.ts";
 
 /**
  * How Docker is configured.
@@ -51,8 +52,38 @@ function runtimePath(doc: JsonDocument, name: string): string | undefined {
   return node?.type === "string" ? node.value as string : undefined;
 }
 
-/** Applies one rule to the document. */
-function apply(doc: JsonDocument, rule: Rule): void {
+/**
+ * What configure changed in `daemon.json` and unconfigure puts back: the
+ * previous `default-runtime` and `features.cdi` (`null`: there was none),
+ * kept in a file beside the config because dockerd refuses unknown keys in
+ * daemon.json.
+ */
+export type DockerRestore = {
+  "default-runtime"?: JsonValue;
+  "features.cdi"?: JsonValue;
+  features?: null;
+};
+
+/**
+ * Where rtconf keeps what unconfigure puts back into a `daemon.json`.
+ *
+ * @example Usage
+ * ```ts
+ * import { dockerRestorePath } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(dockerRestorePath("/etc/docker/daemon.json"), "/etc/docker/daemon.json.rtconf-restore.json");
+ * ```
+ *
+ * @param configPath The daemon.json.
+ * @returns The restore file beside it.
+ */
+export function dockerRestorePath(configPath: string): string {
+  return `${configPath}.rtconf-restore.json`;
+}
+
+/** Applies one rule to the document, recording in `restore` what unconfigure puts back. */
+function apply(doc: JsonDocument, rule: Rule, restore: DockerRestore): void {
   switch (rule.op) {
     case "add-runtime": {
       if (!objectAt(doc, ["runtimes"])) {
@@ -65,35 +96,79 @@ function apply(doc: JsonDocument, rule: Rule): void {
       }
       return;
     }
-    case "set-default":
-      if (defaultRuntime(doc) !== rule.name) doc.set(["default-runtime"], rule.name);
-      return;
-    case "unset-default":
-      if (defaultRuntime(doc) === rule.name) doc.delete(["default-runtime"]);
-      return;
-    case "enable-cdi":
-      if (!objectAt(doc, ["features"])) doc.set(["features"], { cdi: true });
-      else {
-        const cdi = doc.get(["features", "cdi"]);
-        if (cdi?.type !== "boolean" || cdi.value !== true) doc.set(["features", "cdi"], true);
+    case "set-default": {
+      const previous = defaultRuntime(doc);
+      if (previous === rule.name) return;
+      if (previous !== undefined && !("default-runtime" in restore)) {
+        restore["default-runtime"] = previous;
       }
+      doc.set(["default-runtime"], rule.name);
       return;
+    }
+    case "unset-default":
+      if (defaultRuntime(doc) !== rule.name) return;
+      if (restore["default-runtime"] !== undefined) {
+        doc.set(["default-runtime"], restore["default-runtime"]);
+      } else doc.delete(["default-runtime"]);
+      delete restore["default-runtime"];
+      return;
+    case "enable-cdi": {
+      if (!objectAt(doc, ["features"])) {
+        if (!("features.cdi" in restore)) {
+          Object.assign(restore, { "features.cdi": null, features: null });
+        }
+        doc.set(["features"], { cdi: true });
+        return;
+      }
+      const cdi = doc.get(["features", "cdi"]);
+      if (cdi?.type === "boolean" && cdi.value === true) return;
+      if (!("features.cdi" in restore)) {
+        restore["features.cdi"] = cdi === undefined ? null : cdi.value as JsonValue;
+      }
+      doc.set(["features", "cdi"], true);
+      return;
+    }
     case "remove-runtime":
       if (!objectAt(doc, ["runtimes"]) || !objectAt(doc, ["runtimes", rule.name])) return;
       doc.delete(["runtimes", rule.name]);
       if (doc.get(["runtimes"])?.children?.length === 0) doc.delete(["runtimes"]);
       return;
-    case "disable-cdi":
-      // `features.cdi` stays: it is harmless, and JSON cannot record whether rtconf added it.
+    case "disable-cdi": {
+      // Only what configure changed, as the restore file says.
+      if (!("features.cdi" in restore) || !objectAt(doc, ["features"])) return;
+      const previous = restore["features.cdi"];
+      if (previous === null) doc.delete(["features", "cdi"]);
+      else doc.set(["features", "cdi"], previous as JsonValue);
+      if ("features" in restore && doc.get(["features"])?.children?.length === 0) {
+        doc.delete(["features"]);
+      }
+      delete restore["features.cdi"];
+      delete restore.features;
       return;
+    }
   }
 }
 
 /** The text configure writes for these rules when the file does not exist. */
-function created(rules: readonly Rule[], configPath: string): string {
+function created(rules: readonly Rule[], configPath: string): { text: string; restore: string } {
   const doc = new JsonDocument("", configPath);
-  for (const rule of rules) apply(doc, rule);
-  return doc.text;
+  const restore: DockerRestore = {};
+  for (const rule of rules) apply(doc, rule, restore);
+  return { text: doc.text, restore: JSON.stringify(restore) };
+}
+
+/** The restore file's record, or none. */
+function readRestore(text: string | undefined, path: string): DockerRestore {
+  if (text === undefined) return {};
+  try {
+    const value = JSON.parse(text);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // reported below
+  }
+  throw new RtconfError(
+    `${path}: not rtconf's restore record (a JSON object); remove it or fix it`,
+  );
 }
 
 /**
@@ -169,19 +244,40 @@ export function planDocker(
   options: DockerOptions,
 ): Plan {
   const { configPath } = options;
+  const restorePath = dockerRestorePath(configPath);
   const before = texts[configPath];
+  const restoreBefore = texts[restorePath];
+  const restore = readRestore(restoreBefore, restorePath);
   const configures = rules.some((rule) => rule.op === "add-runtime");
-  if (before === undefined && !configures) return [{ path: configPath, before, after: before }];
+  const unchanged = [
+    { path: configPath, before, after: before },
+    { path: restorePath, before: restoreBefore, after: restoreBefore },
+  ];
+  if (before === undefined && !configures) return unchanged;
   const doc = new JsonDocument(before ?? "", configPath);
   if (!configures && before !== undefined) {
     const creating = creatingRules(doc, rules);
-    if (creating && before === created(creating, configPath)) {
-      return [{ path: configPath, before, after: undefined }];
+    const made = creating && created(creating, configPath);
+    if (made && before === made.text && JSON.stringify(restore) === made.restore) {
+      return [
+        { path: configPath, before, after: undefined },
+        { path: restorePath, before: restoreBefore, after: undefined },
+      ];
     }
   }
-  for (const rule of rules) apply(doc, rule);
-  const plan = [{ path: configPath, before, after: doc.changed ? doc.text : before }];
-  verifyPlan(plan, rules, {
+  for (const rule of rules) apply(doc, rule, restore);
+  const restoreAfter = Object.keys(restore).length === 0
+    ? undefined
+    : `${JSON.stringify(restore, null, 2)}\n`;
+  const plan = [
+    { path: configPath, before, after: doc.changed ? doc.text : before },
+    {
+      path: restorePath,
+      before: restoreBefore,
+      after: restoreAfter === restoreBefore ? restoreBefore : restoreAfter,
+    },
+  ];
+  verifyPlan(plan.slice(0, 1), rules, {
     runtime: (name) => ["runtimes", name],
     runtimePath: (name) => ["runtimes", name, "path"],
     defaultRuntime: ["default-runtime"],
@@ -198,7 +294,10 @@ export function planDocker(
  * import { docker } from "@rtconf/rtconf";
  * import { deepEqual, equal } from "node:assert/strict";
  *
- * deepEqual(docker.files({ configPath: "/etc/docker/daemon.json" }), ["/etc/docker/daemon.json"]);
+ * deepEqual(docker.files({ configPath: "/etc/docker/daemon.json" }), [
+ *   "/etc/docker/daemon.json",
+ *   "/etc/docker/daemon.json.rtconf-restore.json",
+ * ]);
  * const [change] = docker.plan(
  *   {},
  *   [{ op: "add-runtime", name: "nvidia", path: "nvidia-container-runtime" }],
@@ -210,6 +309,8 @@ export function planDocker(
  */
 export const docker: Engine<DockerOptions> = {
   name: "docker",
-  files: (options: DockerOptions): string[] => [options.configPath],
+  files: (
+    options: DockerOptions,
+  ): string[] => [options.configPath, dockerRestorePath(options.configPath)],
   plan: planDocker,
 };
