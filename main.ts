@@ -9,12 +9,12 @@
  */
 
 import { RtconfError, usageError } from "./lib/errors.ts";
-import { COMMANDS, CONFIGURE, HOOK, ROOT, RUNTIME } from "./lib/cli/commands.ts";
+import { COMMANDS, CONFIGURE, HOOK, ROOT, RUNTIME, STATUS } from "./lib/cli/commands.ts";
 import type { Command } from "./lib/cli/flags.ts";
 import { helpText, parseFlags } from "./lib/cli/flags.ts";
-import { hookInvocation, runtimeInvocation } from "./lib/cli/invocation.ts";
+import { hookInvocation, runtimeInvocation, statusInvocation } from "./lib/cli/invocation.ts";
 import type { Output } from "./lib/cli/run.ts";
-import { runHook, runRuntime } from "./lib/cli/run.ts";
+import { runHook, runRuntime, runStatus } from "./lib/cli/run.ts";
 import { VERSION } from "./lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -65,6 +65,7 @@ async function run(args: string[], output: Output): Promise<number> {
   if (command === RUNTIME) {
     throw usageError("missing command after 'rtconf runtime'; see 'rtconf runtime --help'");
   }
+  if (command === STATUS) return await runStatus(statusInvocation(values), output);
   const warn = (message: string) => {
     if (!values.quiet) output.stderr(`rtconf: warning: ${message}\n`);
   };

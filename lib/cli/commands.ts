@@ -147,6 +147,12 @@ const RUNTIME_FLAGS: Flag[] = [
     help: "The systemd unit to restart (default: the engine's name).",
   },
   {
+    names: ["k3s-template"],
+    type: "boolean",
+    help: "For a containerd config that k3s or rke2 generate: put the runtimes into " +
+      "their template (config.toml.tmpl, config-v3.toml.tmpl) instead.",
+  },
+  {
     names: ["host-root"],
     type: "string",
     value: "DIR",
@@ -183,6 +189,22 @@ export const UNCONFIGURE: Command = {
   ),
 };
 
+/** `rtconf runtime status`. */
+export const STATUS: Command = {
+  words: ["runtime", "status"],
+  summary:
+    "Show an engine's runtimes, their executables, the default, CDI, and the files that hold them.",
+  description: "Reads the files as the engine does: containerd's config and its imports,\n" +
+    "crio.conf and crio.conf.d, daemon.json.",
+  flags: [
+    ...RUNTIME_FLAGS.filter((flag) =>
+      ["runtime", "config", "drop-in-config"].includes(flag.names[0])
+    ),
+    RUNTIME_FLAGS.find((flag) => flag.names[0] === "host-root")!,
+    { names: ["json"], type: "boolean", help: "Print JSON." },
+  ],
+};
+
 /** `rtconf hook`. */
 export const HOOK: Command = {
   words: ["hook"],
@@ -213,7 +235,8 @@ export const RUNTIME: Command = {
   summary: "Configure container engines' runtimes.",
   description: "Commands:\n" +
     `  configure    ${CONFIGURE.summary}\n` +
-    `  unconfigure  ${UNCONFIGURE.summary}`,
+    `  unconfigure  ${UNCONFIGURE.summary}\n` +
+    `  status       ${STATUS.summary}`,
   flags: [],
 };
 
@@ -226,10 +249,11 @@ export const ROOT: Command = {
   description: "Commands:\n" +
     `  runtime configure    ${CONFIGURE.summary}\n` +
     `  runtime unconfigure  Remove a runtime that 'runtime configure' registered.\n` +
+    `  runtime status       Show an engine's runtimes, the default and CDI.\n` +
     `  hook                 ${HOOK.summary}\n\n` +
     "Run 'rtconf COMMAND --help' for a command's flags.",
   flags: [{ names: ["version"], type: "boolean", help: "Print the version." }],
 };
 
 /** Every command, for dispatch and for the README's command reference. */
-export const COMMANDS: readonly Command[] = [ROOT, RUNTIME, CONFIGURE, UNCONFIGURE, HOOK];
+export const COMMANDS: readonly Command[] = [ROOT, RUNTIME, CONFIGURE, UNCONFIGURE, STATUS, HOOK];

@@ -12,6 +12,7 @@ import { ENGINE_NAMES } from "../engine.ts";
 import type { RuntimeSpec } from "../rules.ts";
 import type { FlagValues } from "./flags.ts";
 import { LOCK_TIMEOUT_MS } from "../io/lock.ts";
+import type { StatusInvocation } from "./run.ts";
 
 /** The default config file of each engine. */
 export const DEFAULT_CONFIG: Readonly<Record<EngineName, string>> = {
@@ -81,6 +82,8 @@ export interface RuntimeInvocation {
   lockTimeoutMs: number;
   /** Restart engines whose files changed. */
   restart: RestartMode;
+  /** Put containerd's runtimes into the k3s template. */
+  k3sTemplate: boolean;
 }
 
 /** Writing an OCI hook file. */
@@ -279,6 +282,12 @@ export function runtimeInvocation(
       unit: text(values, "restart-unit") || engine,
     };
   });
+  const k3sTemplate = values["k3s-template"] === true;
+  if (k3sTemplate && targets.some((target) => target.setAsDefault || target.enableCdi)) {
+    throw usageError(
+      "--k3s-template adds runtimes only: set the default with k3s's --default-runtime",
+    );
+  }
   const hostRoot = text(values, "host-root") ?? "";
   if (hostRoot !== "" && !isAbsolute(hostRoot)) {
     throw usageError(`the host root "${hostRoot}" is not an absolute path`);
@@ -294,5 +303,32 @@ export function runtimeInvocation(
     backup: values["backup"] === true,
     lockTimeoutMs: lockTimeout(text(values, "lock-timeout")),
     restart,
+    k3sTemplate,
   };
+}
+
+/**
+ * Validates the flags of `runtime status`.
+ *
+ * @param values The parsed flags.
+ * @returns What to show.
+ */
+export function statusInvocation(values: FlagValues): StatusInvocation {
+  const names = (text(values, "runtime") ?? "docker").split(",").map((name) => name.trim());
+  if (names.length > 1 && (text(values, "config") || text(values, "drop-in-config"))) {
+    throw usageError("--config names one engine's file: give one --runtime, or use --host-root");
+  }
+  const targets = names.map((name) => {
+    if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+      throw usageError(`unrecognized runtime '${name}'`);
+    }
+    const engine = name as EngineName;
+    return {
+      engine,
+      configPath: text(values, "config") || DEFAULT_CONFIG[engine],
+      dropInPath: text(values, "drop-in-config") ?? DEFAULT_DROP_IN[engine],
+    };
+  });
+  const hostRoot = text(values, "host-root") ?? "";
+  return { targets, hostRoot: hostRoot === "/" ? "" : hostRoot, json: values["json"] === true };
 }
