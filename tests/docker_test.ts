@@ -260,7 +260,11 @@ for (const input of INPUTS) {
         await t.step("unconfigure undoes it", async () => {
           await rtconfOk("runtime", "unconfigure", ...args);
           const back = await readOrUndefined(config);
-          equal(await readOrUndefined(`${config}.rtconf-restore.json`), undefined, "the restore record goes");
+          equal(
+            await readOrUndefined(`${config}.rtconf-restore.json`),
+            undefined,
+            "the restore record goes",
+          );
           if (input.text === undefined || input.text.trim() === "") {
             // A file holding just what configure creates from nothing is removed
             // (an empty daemon.json and a missing one are the same to dockerd).
