@@ -14,7 +14,17 @@
  * @module
  */
 
-/** The directories of the hook's PATH, before the hook's own directory. */
+/**
+ * The directories of the hook's PATH, before the hook's own directory.
+ *
+ * @example Usage
+ * ```ts
+ * import { HOOK_PATH_DIRS } from "@rtconf/rtconf/hooks";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(HOOK_PATH_DIRS.includes("/usr/bin"), true);
+ * ```
+ */
 export const HOOK_PATH_DIRS: readonly string[] = [
   "/usr/local/sbin",
   "/usr/local/bin",
@@ -24,7 +34,18 @@ export const HOOK_PATH_DIRS: readonly string[] = [
   "/bin",
 ];
 
-/** A hooks.d file, schema 1.0.0, in the field order podman documents. */
+/**
+ * A hooks.d file, schema 1.0.0, in the field order podman documents.
+ *
+ * @example Usage
+ * ```ts
+ * import { type OciHook, ociHook } from "@rtconf/rtconf/hooks";
+ * import { equal } from "node:assert/strict";
+ *
+ * const hook: OciHook = ociHook("/usr/bin/nvidia-container-runtime-hook");
+ * equal(hook.stages[0], "prestart");
+ * ```
+ */
 export interface OciHook {
   /** The schema version, `1.0.0`. */
   version: "1.0.0";

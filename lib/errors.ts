@@ -4,9 +4,29 @@
  * @module
  */
 
-/** Exit status of a run that failed at run time (bad file, failed write). */
+/**
+ * Exit status of a run that failed at run time (bad file, failed write).
+ *
+ * @example Usage
+ * ```ts
+ * import { EXIT_FAILURE, RtconfError } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(new RtconfError("/etc/x: cannot write").exitCode, EXIT_FAILURE);
+ * ```
+ */
 export const EXIT_FAILURE = 1;
-/** Exit status of a run that was called wrongly (unknown flag, bad value). */
+/**
+ * Exit status of a run that was called wrongly (unknown flag, bad value).
+ *
+ * @example Usage
+ * ```ts
+ * import { EXIT_USAGE, usageError } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(usageError("unknown flag --x").exitCode, EXIT_USAGE);
+ * ```
+ */
 export const EXIT_USAGE = 2;
 
 /**

@@ -20,7 +20,9 @@
 
 export { EXIT_FAILURE, EXIT_USAGE, RtconfError, usageError } from "./errors.ts";
 export type { Engine, EngineName, FileTexts } from "./engine.ts";
-export { ENGINE_NAMES } from "./engine.ts";
+export { DEFAULT_CONFIG, DEFAULT_DROP_IN, ENGINE_NAMES } from "./engine.ts";
+export type { ConfigureOptions } from "./configure.ts";
+export { configure, unconfigure } from "./configure.ts";
 export type { FileChange, Plan } from "./plan.ts";
 export { changes, CREATED_HEADER, renderPlan } from "./plan.ts";
 export { unifiedDiff } from "./diff.ts";

@@ -10,6 +10,15 @@ import { unifiedDiff } from "./diff.ts";
 /**
  * One file of a plan. `undefined` stands for "no such file": a `before` of
  * `undefined` creates the file, an `after` of `undefined` removes it.
+ *
+ * @example Usage
+ * ```ts
+ * import type { FileChange } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const change: FileChange = { path: "/etc/x.toml", before: undefined, after: "a = 1\n" };
+ * equal(change.before, undefined);
+ * ```
  */
 export interface FileChange {
   /** The file's path. */
@@ -23,11 +32,31 @@ export interface FileChange {
 /**
  * The first line of a TOML file rtconf creates. Unconfigure removes a file
  * that holds nothing else any more: rtconf removes only files it created.
+ *
+ * @example Usage
+ * ```ts
+ * import { CREATED_HEADER, planCrio } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const [crioConf] = planCrio({}, [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }], { configPath: "/etc/crio/crio.conf", dropInPath: "" });
+ * equal(crioConf.after?.startsWith(CREATED_HEADER), true);
+ * ```
  */
 export const CREATED_HEADER =
   "# Created by rtconf (runtime configure); 'rtconf runtime unconfigure' removes it.\n";
 
-/** Every file a command reads and what becomes of it. */
+/**
+ * Every file a command reads and what becomes of it.
+ *
+ * @example Usage
+ * ```ts
+ * import { changes, type Plan } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const plan: Plan = [{ path: "/etc/x.toml", before: "a = 1\n", after: "a = 1\n" }];
+ * equal(changes(plan).length, 0);
+ * ```
+ */
 export type Plan = FileChange[];
 
 /**

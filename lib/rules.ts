@@ -6,7 +6,18 @@
  * @module
  */
 
-/** Register a runtime under `name` whose executable is `path`. */
+/**
+ * Register a runtime under `name` whose executable is `path`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { AddRuntimeRule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rule: AddRuntimeRule = { op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" };
+ * equal(rule.op, "add-runtime");
+ * ```
+ */
 export interface AddRuntimeRule {
   /** The operation. */
   op: "add-runtime";
@@ -16,7 +27,18 @@ export interface AddRuntimeRule {
   path: string;
 }
 
-/** Remove the runtime registered under `name`. */
+/**
+ * Remove the runtime registered under `name`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RemoveRuntimeRule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rule: RemoveRuntimeRule = { op: "remove-runtime", name: "nvidia" };
+ * equal(rule.name, "nvidia");
+ * ```
+ */
 export interface RemoveRuntimeRule {
   /** The operation. */
   op: "remove-runtime";
@@ -24,7 +46,18 @@ export interface RemoveRuntimeRule {
   name: string;
 }
 
-/** Make the runtime `name` the engine's default runtime. */
+/**
+ * Make the runtime `name` the engine's default runtime.
+ *
+ * @example Usage
+ * ```ts
+ * import type { SetDefaultRule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rule: SetDefaultRule = { op: "set-default", name: "nvidia" };
+ * equal(rule.op, "set-default");
+ * ```
+ */
 export interface SetDefaultRule {
   /** The operation. */
   op: "set-default";
@@ -35,6 +68,15 @@ export interface SetDefaultRule {
 /**
  * Stop `name` from being the default runtime: put back the default that was
  * there before rtconf changed it, or remove the setting.
+ *
+ * @example Usage
+ * ```ts
+ * import type { UnsetDefaultRule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rule: UnsetDefaultRule = { op: "unset-default", name: "nvidia" };
+ * equal(rule.op, "unset-default");
+ * ```
  */
 export interface UnsetDefaultRule {
   /** The operation. */
@@ -43,19 +85,52 @@ export interface UnsetDefaultRule {
   name: string;
 }
 
-/** Turn on the Container Device Interface in the engine. */
+/**
+ * Turn on the Container Device Interface in the engine.
+ *
+ * @example Usage
+ * ```ts
+ * import type { EnableCdiRule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rule: EnableCdiRule = { op: "enable-cdi" };
+ * equal(rule.op, "enable-cdi");
+ * ```
+ */
 export interface EnableCdiRule {
   /** The operation. */
   op: "enable-cdi";
 }
 
-/** Undo an `enable-cdi` that rtconf made. */
+/**
+ * Undo an `enable-cdi` that rtconf made.
+ *
+ * @example Usage
+ * ```ts
+ * import type { DisableCdiRule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rule: DisableCdiRule = { op: "disable-cdi" };
+ * equal(rule.op, "disable-cdi");
+ * ```
+ */
 export interface DisableCdiRule {
   /** The operation. */
   op: "disable-cdi";
 }
 
-/** One change an engine's configuration should undergo. */
+/**
+ * One change an engine's configuration should undergo.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Rule } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const rules: Rule[] = [{ op: "set-default", name: "nvidia" }, { op: "enable-cdi" }];
+ * equal(rules.length, 2);
+ * ```
+ */
 export type Rule =
   | AddRuntimeRule
   | RemoveRuntimeRule
@@ -64,7 +139,18 @@ export type Rule =
   | EnableCdiRule
   | DisableCdiRule;
 
-/** A runtime to register: its name and its executable. */
+/**
+ * A runtime to register: its name and its executable.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RuntimeSpec } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const runtime: RuntimeSpec = { name: "nvidia-cdi", path: "/usr/bin/nvidia-container-runtime.cdi" };
+ * equal(runtime.name, "nvidia-cdi");
+ * ```
+ */
 export interface RuntimeSpec {
   /** The runtime's name, e.g. `nvidia`. */
   name: string;
@@ -72,7 +158,18 @@ export interface RuntimeSpec {
   path: string;
 }
 
-/** What `runtime configure` asks for, before it is turned into rules. */
+/**
+ * What `runtime configure` asks for, before it is turned into rules.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ConfigureRequest, configureRules } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const request: ConfigureRequest = { runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }], enableCdi: true };
+ * equal(configureRules(request).at(-1)?.op, "enable-cdi");
+ * ```
+ */
 export interface ConfigureRequest {
   /** The runtimes to register. */
   runtimes: RuntimeSpec[];

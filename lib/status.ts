@@ -11,7 +11,18 @@ import { configVersion, criPluginId } from "./containerd/version.ts";
 import { parseToml } from "./toml/document.ts";
 import { isTable, type TomlTable, type TomlValue, valueAt } from "./toml/value.ts";
 
-/** One runtime an engine knows. */
+/**
+ * One runtime an engine knows.
+ *
+ * @example Usage
+ * ```ts
+ * import { engineStatus, type RuntimeStatus } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const [runc]: RuntimeStatus[] = engineStatus("docker", []).runtimes;
+ * equal(runc.file, "");
+ * ```
+ */
 export interface RuntimeStatus {
   /** Its name. */
   name: string;
@@ -21,7 +32,18 @@ export interface RuntimeStatus {
   file: string;
 }
 
-/** What an engine's configuration holds. */
+/**
+ * What an engine's configuration holds.
+ *
+ * @example Usage
+ * ```ts
+ * import { type EngineStatus, engineStatus } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const status: EngineStatus = engineStatus("crio", []);
+ * equal(status.defaultRuntime, "crun");
+ * ```
+ */
 export interface EngineStatus {
   /** The engine. */
   engine: EngineName;
@@ -37,7 +59,18 @@ export interface EngineStatus {
   cdi: boolean | undefined;
 }
 
-/** A file's path and text. */
+/**
+ * A file's path and text.
+ *
+ * @example Usage
+ * ```ts
+ * import { engineStatus, type FileText } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const file: FileText = { path: "/etc/crio/crio.conf", text: '[crio.runtime]\ndefault_runtime = "runc"\n' };
+ * equal(engineStatus("crio", [file]).defaultRuntime, "runc");
+ * ```
+ */
 export interface FileText {
   /** The path. */
   path: string;

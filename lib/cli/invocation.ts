@@ -8,25 +8,11 @@
 import { isAbsolute } from "node:path";
 import { usageError } from "../errors.ts";
 import type { EngineName } from "../engine.ts";
-import { ENGINE_NAMES } from "../engine.ts";
+import { DEFAULT_CONFIG, DEFAULT_DROP_IN, ENGINE_NAMES } from "../engine.ts";
 import type { RuntimeSpec } from "../rules.ts";
 import type { FlagValues } from "./flags.ts";
 import { LOCK_TIMEOUT_MS } from "../io/lock.ts";
 import type { StatusInvocation } from "./run.ts";
-
-/** The default config file of each engine. */
-export const DEFAULT_CONFIG: Readonly<Record<EngineName, string>> = {
-  containerd: "/etc/containerd/config.toml",
-  crio: "/etc/crio/crio.conf",
-  docker: "/etc/docker/daemon.json",
-};
-
-/** The default drop-in file of each engine; docker has none. */
-export const DEFAULT_DROP_IN: Readonly<Record<EngineName, string>> = {
-  containerd: "/etc/containerd/conf.d/99-nvidia.toml",
-  crio: "/etc/crio/crio.conf.d/99-nvidia.toml",
-  docker: "",
-};
 
 /** The runtime executable when none is given. */
 export const DEFAULT_RUNTIME_PATH = "nvidia-container-runtime";

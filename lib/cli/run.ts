@@ -22,7 +22,20 @@ import { docker } from "../docker/engine.ts";
 import { firstOutput } from "../io/source.ts";
 import type { EngineTarget, HookInvocation, RuntimeInvocation } from "./invocation.ts";
 
-/** Where a command's output goes. */
+/**
+ * Where a command's output goes.
+ *
+ * @example Usage
+ * ```ts
+ * import { main, type Output } from "@rtconf/rtconf/cli";
+ * import { equal } from "node:assert/strict";
+ *
+ * let printed = "";
+ * const output: Output = { stdout: (text) => void (printed += text), stderr: () => {} };
+ * equal(await main(["--version"], output), 0);
+ * equal(printed.startsWith("rtconf "), true);
+ * ```
+ */
 export interface Output {
   /** Results: dry-run output, diffs, JSON. */
   stdout(text: string): void;

@@ -24,7 +24,18 @@ import { verifyPlan } from "../verify.ts";
 import { applyCriRule, type CriTarget, DEFAULT_RUNTIME_TYPE } from "./cri.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
-/** How containerd is configured. */
+/**
+ * How containerd is configured.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ContainerdOptions, containerd } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ContainerdOptions = { configPath: "/etc/containerd/config.toml", dropInPath: "" };
+ * equal(containerd.files(options).length, 1);
+ * ```
+ */
 export interface ContainerdOptions {
   /** The main config, e.g. `/etc/containerd/config.toml`. */
   configPath: string;

@@ -15,13 +15,37 @@ import { isTable, valueAt } from "../toml/value.ts";
 import { applyCriRule, DEFAULT_RUNTIME_TYPE } from "./cri.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
-/** The line a k3s template starts with: k3s's own config. */
+/**
+ * The line a k3s template starts with: k3s's own config.
+ *
+ * @example Usage
+ * ```ts
+ * import { K3S_BASE } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(K3S_BASE, '{{ template "base" . }}\n');
+ * ```
+ */
 export const K3S_BASE = '{{ template "base" . }}\n';
 
 /** A template line (`{{ … }}`), which is not TOML. */
 const TEMPLATE_LINE = /^[ \t]*\{\{.*\}\}[ \t]*\r?$/gm;
 
-/** Where and what to plan. */
+/**
+ * Where and what to plan.
+ *
+ * @example Usage
+ * ```ts
+ * import type { K3sTemplateOptions } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: K3sTemplateOptions = {
+ *   configPath: "/var/lib/rancher/k3s/agent/etc/containerd/config.toml",
+ *   templatePath: "/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl",
+ * };
+ * equal(options.templatePath.endsWith(".tmpl"), true);
+ * ```
+ */
 export interface K3sTemplateOptions {
   /** The generated config.toml, whose version and runtimes the template builds on. */
   configPath: string;

@@ -14,7 +14,18 @@ import { verifyPlan } from "../verify.ts";
 import { parseToml, TomlDocument } from "../toml/document.ts";
 import { isTable, mergeTables, type TomlTable, type TomlValue, valueAt } from "../toml/value.ts";
 
-/** How CRI-O is configured. */
+/**
+ * How CRI-O is configured.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CrioOptions, crio } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: CrioOptions = { configPath: "/etc/crio/crio.conf", dropInPath: "/etc/crio/crio.conf.d/99-nvidia.toml" };
+ * equal(crio.files(options).length, 2);
+ * ```
+ */
 export interface CrioOptions {
   /** The main config, e.g. `/etc/crio/crio.conf`. */
   configPath: string;
@@ -24,7 +35,18 @@ export interface CrioOptions {
   source?: string;
 }
 
-/** The first line of a drop-in rtconf writes. */
+/**
+ * The first line of a drop-in rtconf writes.
+ *
+ * @example Usage
+ * ```ts
+ * import { CRIO_DROP_IN_HEADER, planCrio } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const [dropIn] = planCrio({}, [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }], { configPath: "/etc/crio/crio.conf", dropInPath: "/etc/crio/crio.conf.d/99-nvidia.toml" });
+ * equal(dropIn.after?.startsWith(CRIO_DROP_IN_HEADER), true);
+ * ```
+ */
 export const CRIO_DROP_IN_HEADER =
   "# Written by rtconf (runtime configure) for CRI-O; 'rtconf runtime unconfigure' removes it.\n";
 

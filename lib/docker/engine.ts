@@ -57,6 +57,15 @@ function runtimePath(doc: JsonDocument, name: string): string | undefined {
  * previous `default-runtime` and `features.cdi` (`null`: there was none),
  * kept in a file beside the config because dockerd refuses unknown keys in
  * daemon.json.
+ *
+ * @example Usage
+ * ```ts
+ * import type { DockerRestore } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const restore: DockerRestore = { "default-runtime": "runc", "features.cdi": null };
+ * equal(restore["default-runtime"], "runc");
+ * ```
  */
 export type DockerRestore = {
   "default-runtime"?: JsonValue;

@@ -11,7 +11,17 @@ import type { FileChange } from "../plan.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** The largest config rtconf reads: engines' configs are kilobytes. */
+/**
+ * The largest config rtconf reads: engines' configs are kilobytes.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_CONFIG_BYTES } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(MAX_CONFIG_BYTES, 16 * 2 ** 20);
+ * ```
+ */
 export const MAX_CONFIG_BYTES: number = 16 * 2 ** 20;
 
 /** The name rtconf's temporary files have beside `file`. */
@@ -222,7 +232,21 @@ async function checkWritable(path: string): Promise<void> {
   }
 }
 
-/** Options of {@linkcode applyChanges}. */
+/**
+ * Options of {@linkcode applyChanges}.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ApplyOptions, applyChanges } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const options: ApplyOptions = { backup: true };
+ * await applyChanges([{ path: `${dir}/a.toml`, before: undefined, after: "a = 1\n" }], options);
+ * equal(await Deno.readTextFile(`${dir}/a.toml`), "a = 1\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface ApplyOptions {
   /** Keep each changed file's previous content in `<file>.rtconf.bak`. */
   backup?: boolean;

@@ -8,7 +8,17 @@
 import { dirname, resolve } from "node:path";
 import { RtconfError } from "../errors.ts";
 
-/** How long rtconf waits for another rtconf, by default. */
+/**
+ * How long rtconf waits for another rtconf, by default.
+ *
+ * @example Usage
+ * ```ts
+ * import { LOCK_TIMEOUT_MS } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(LOCK_TIMEOUT_MS, 10_000);
+ * ```
+ */
 export const LOCK_TIMEOUT_MS = 10_000;
 
 /**

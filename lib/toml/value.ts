@@ -4,9 +4,31 @@
  * @module
  */
 
-/** A TOML table: keys in file order. Integers are `bigint`, floats `number`. */
+/**
+ * A TOML table: keys in file order. Integers are `bigint`, floats `number`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { TomlTable } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const table: TomlTable = { version: 2n, plugins: {} };
+ * equal(table.version, 2n);
+ * ```
+ */
 export type TomlTable = { [key: string]: TomlValue };
-/** Any TOML value; dates and times are the parser's `Date` subclass. */
+/**
+ * Any TOML value; dates and times are the parser's `Date` subclass.
+ *
+ * @example Usage
+ * ```ts
+ * import type { TomlValue } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const values: TomlValue[] = ["runc", 16384n, 0.5, true, ["a"], { key: "value" }];
+ * equal(values.length, 6);
+ * ```
+ */
 export type TomlValue = string | bigint | number | boolean | Date | TomlValue[] | TomlTable;
 
 /**

@@ -1,0 +1,103 @@
+/**
+ * The library's front door: configure or unconfigure an engine from file
+ * texts, with the CLI's defaults, and get back the plan.
+ *
+ * @module
+ */
+
+import { containerd } from "./containerd/engine.ts";
+import { crio } from "./crio/engine.ts";
+import { docker } from "./docker/engine.ts";
+import { DEFAULT_CONFIG, DEFAULT_DROP_IN, type EngineName, type FileTexts } from "./engine.ts";
+import type { Plan } from "./plan.ts";
+import { type ConfigureRequest, configureRules, type Rule, unconfigureRules } from "./rules.ts";
+
+/**
+ * What to configure, where, and the files' current texts.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ConfigureOptions, configure } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ConfigureOptions = { engine: "crio", files: {}, runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] };
+ * equal(configure(options)[0].path, "/etc/crio/crio.conf.d/99-nvidia.toml");
+ * ```
+ */
+export interface ConfigureOptions extends ConfigureRequest {
+  /** The engine. */
+  engine: EngineName;
+  /** The current text of each file by path; a path that is absent is a missing file. */
+  files: FileTexts;
+  /** The main config (default: the engine's usual one, e.g. `/etc/containerd/config.toml`). */
+  configPath?: string;
+  /** The drop-in (default: the engine's usual one); `""` edits the main config in place. */
+  dropInPath?: string;
+  /** The engine's own report of its config (`containerd config dump`, `crio status config`). */
+  source?: string;
+}
+
+function plan(options: ConfigureOptions, rules: Rule[]): Plan {
+  const engineOptions = {
+    configPath: options.configPath ?? DEFAULT_CONFIG[options.engine],
+    dropInPath: options.dropInPath ?? DEFAULT_DROP_IN[options.engine],
+    source: options.source,
+  };
+  const engine = { containerd, crio, docker }[options.engine];
+  return engine.plan(options.files, rules, engineOptions);
+}
+
+/**
+ * Plans `runtime configure`: the new text of every file, nothing written.
+ *
+ * @example Usage
+ * ```ts
+ * import { changes, configure } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const plan = configure({
+ *   engine: "docker",
+ *   files: { "/etc/docker/daemon.json": '{\n  "log-driver": "journald"\n}\n' },
+ *   runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }],
+ *   setAsDefault: "nvidia",
+ * });
+ * equal(changes(plan).length, 1);
+ * equal(JSON.parse(plan[0].after!)["default-runtime"], "nvidia");
+ * ```
+ *
+ * @param options The engine, the files and what to configure.
+ * @returns The plan: each file's text before and after.
+ * @throws {RtconfError} for a file rtconf cannot read or edit.
+ */
+export function configure(options: ConfigureOptions): Plan {
+  return plan(options, configureRules(options));
+}
+
+/**
+ * Plans `runtime unconfigure`: the inverse of {@linkcode configure} with the
+ * same options.
+ *
+ * @example Usage
+ * ```ts
+ * import { configure, unconfigure } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const config = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "runc"\n';
+ * const request = {
+ *   engine: "containerd" as const,
+ *   dropInPath: "",
+ *   runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
+ *   setAsDefault: "nvidia",
+ * };
+ * const [configured] = configure({ ...request, files: { "/etc/containerd/config.toml": config } });
+ * const [restored] = unconfigure({ ...request, files: { "/etc/containerd/config.toml": configured.after } });
+ * equal(restored.after, config);
+ * ```
+ *
+ * @param options The engine, the files and what was configured.
+ * @returns The plan.
+ * @throws {RtconfError} for a file rtconf cannot read or edit.
+ */
+export function unconfigure(options: ConfigureOptions): Plan {
+  return plan(options, unconfigureRules(options));
+}
