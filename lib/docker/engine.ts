@@ -10,7 +10,7 @@ import type { Plan } from "../plan.ts";
 import { configureRules, type Rule, type RuntimeSpec } from "../rules.ts";
 import { verifyPlan } from "../verify.ts";
 import { RtconfError } from "../errors.ts";
-import { JsonDocument, type JsonValue } from "./json.ts";
+import { JsonDocument } from "./json.ts";
 
 /**
  * How Docker is configured.
@@ -68,8 +68,11 @@ function runtimePath(doc: JsonDocument, name: string): string | undefined {
  * ```
  */
 export type DockerRestore = {
-  "default-runtime"?: JsonValue;
-  "features.cdi"?: JsonValue;
+  /** The `default-runtime` before configure changed it. */
+  "default-runtime"?: string;
+  /** `features.cdi` before configure set it; `null`: there was none. */
+  "features.cdi"?: string | number | boolean | null;
+  /** Present when configure created the `features` object. */
   features?: null;
 };
 
@@ -132,7 +135,9 @@ function apply(doc: JsonDocument, rule: Rule, restore: DockerRestore): void {
       const cdi = doc.get(["features", "cdi"]);
       if (cdi?.type === "boolean" && cdi.value === true) return;
       if (!("features.cdi" in restore)) {
-        restore["features.cdi"] = cdi === undefined ? null : cdi.value as JsonValue;
+        const value: unknown = cdi?.value;
+        const primitive = ["string", "number", "boolean"].includes(typeof value);
+        restore["features.cdi"] = primitive ? value as string | number | boolean : null;
       }
       doc.set(["features", "cdi"], true);
       return;
@@ -146,8 +151,8 @@ function apply(doc: JsonDocument, rule: Rule, restore: DockerRestore): void {
       // Only what configure changed, as the restore file says.
       if (!("features.cdi" in restore) || !objectAt(doc, ["features"])) return;
       const previous = restore["features.cdi"];
-      if (previous === null) doc.delete(["features", "cdi"]);
-      else doc.set(["features", "cdi"], previous as JsonValue);
+      if (previous === null || previous === undefined) doc.delete(["features", "cdi"]);
+      else doc.set(["features", "cdi"], previous);
       if ("features" in restore && doc.get(["features"])?.children?.length === 0) {
         doc.delete(["features"]);
       }
