@@ -148,28 +148,16 @@ export function engineStatus(engine: EngineName, files: readonly FileText[]): En
     if (!runtimes.some((runtime) => runtime.name === "runc")) {
       runtimes.unshift({ name: "runc", path: "", file: "" });
     }
-    const defaultRuntime = lastValue(parsed, ["default-runtime"]);
-    return {
-      engine,
-      files: files.map((f) => f.path),
-      runtimes,
-      defaultRuntime: typeof defaultRuntime?.value === "string" ? defaultRuntime.value : "runc",
-      defaultFile: defaultRuntime?.file ?? "",
+    return summary(engine, files, runtimes, lastValue(parsed, ["default-runtime"]), "runc", {
       cdi: valueAt(data, ["features", "cdi"]) === true,
-    };
+    });
   }
   const parsed = files.map(({ path, text }) => ({ path, data: parseToml(text, path) }));
   if (engine === "crio") {
     const runtime = ["crio", "runtime"];
+    const runtimes = runtimesOf(parsed, [...runtime, "runtimes"], ["runtime_path"]);
     const defaultRuntime = lastValue(parsed, [...runtime, "default_runtime"]);
-    return {
-      engine,
-      files: files.map((f) => f.path),
-      runtimes: runtimesOf(parsed, [...runtime, "runtimes"], ["runtime_path"]),
-      defaultRuntime: typeof defaultRuntime?.value === "string" ? defaultRuntime.value : "crun",
-      defaultFile: defaultRuntime?.file ?? "",
-      cdi: undefined,
-    };
+    return summary(engine, files, runtimes, defaultRuntime, "crun", { cdi: undefined });
   }
   const version = parsed[0] ? configVersion(parsed[0].data, parsed[0].path) : 2;
   const plugin = ["plugins", criPluginId(version)];
@@ -180,14 +168,28 @@ export function engineStatus(engine: EngineName, files: readonly FileText[]): En
   if (runtimes.length === 0) runtimes.push({ name: "runc", path: "", file: "" });
   const defaultRuntime = lastValue(parsed, [...plugin, "containerd", "default_runtime_name"]);
   const cdi = lastValue(parsed, [...plugin, "enable_cdi"]);
-  return {
-    engine,
-    files: files.map((f) => f.path),
-    runtimes,
-    defaultRuntime: typeof defaultRuntime?.value === "string" ? defaultRuntime.value : "runc",
-    defaultFile: defaultRuntime?.file ?? "",
+  return summary(engine, files, runtimes, defaultRuntime, "runc", {
     // containerd 2.x turns CDI on by default; 1.x off.
     cdi: cdi === undefined ? version >= 3 : cdi.value === true,
+  });
+}
+
+/** The status from what was found; `builtIn` is the engine's default runtime when none is set. */
+function summary(
+  engine: EngineName,
+  files: readonly FileText[],
+  runtimes: RuntimeStatus[],
+  defaultRuntime: { value: TomlValue; file: string } | undefined,
+  builtIn: string,
+  { cdi }: { cdi: boolean | undefined },
+): EngineStatus {
+  return {
+    engine,
+    files: files.map((file) => file.path),
+    runtimes,
+    defaultRuntime: typeof defaultRuntime?.value === "string" ? defaultRuntime.value : builtIn,
+    defaultFile: defaultRuntime?.file ?? "",
+    cdi,
   };
 }
 

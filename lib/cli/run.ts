@@ -19,7 +19,7 @@ import { type EngineStatus, engineStatus, type FileText, renderStatus } from "..
 import { parseToml } from "../toml/document.ts";
 import { crio } from "../crio/engine.ts";
 import { docker } from "../docker/engine.ts";
-import { firstOutput } from "../io/source.ts";
+import { commandOutput, firstOutput } from "../io/source.ts";
 import type { EngineTarget, HookInvocation, RuntimeInvocation } from "./invocation.ts";
 
 /**
@@ -142,27 +142,10 @@ async function restartEngine(
   }
   const [command, args] = onHost(invocation.hostRoot, ["systemctl", ["restart", target.unit]]);
   const line = [command, ...args].join(" ");
-  let result: Deno.CommandOutput;
   try {
-    result = await new Deno.Command(command, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    })
-      .output();
+    await commandOutput(command, args);
   } catch (error) {
-    throw new RtconfError(
-      `restarting ${target.engine} failed: ${line}: ${(error as Error).message}`,
-    );
-  }
-  if (!result.success) {
-    const reason = new TextDecoder().decode(result.stderr).trim().split("\n").pop();
-    throw new RtconfError(
-      `restarting ${target.engine} failed: ${line}: exit status ${result.code}${
-        reason ? `: ${reason}` : ""
-      }`,
-    );
+    throw new RtconfError(`restarting ${target.engine} failed: ${(error as Error).message}`);
   }
   output.stderr(`rtconf: restarted ${target.engine} (${line})\n`);
 }
