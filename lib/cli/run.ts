@@ -13,12 +13,7 @@ import { withLock } from "../io/lock.ts";
 import { changes, type Plan, renderPlan } from "../plan.ts";
 import { configureRules, type Rule, unconfigureRules } from "../rules.ts";
 import { ociHookText } from "../../hooks/mod.ts";
-import { containerd } from "../containerd/engine.ts";
-import { planK3sTemplate } from "../containerd/k3s.ts";
-import { type EngineStatus, engineStatus, type FileText, renderStatus } from "../status.ts";
-import { parseToml } from "../toml/document.ts";
-import { crio } from "../crio/engine.ts";
-import { docker } from "../docker/engine.ts";
+import type { EngineStatus, FileText } from "../status.ts";
 import { commandOutput, firstOutput } from "../io/source.ts";
 import type { EngineTarget, HookInvocation, RuntimeInvocation } from "./invocation.ts";
 
@@ -51,7 +46,15 @@ interface EngineOptions {
 }
 
 /** The engines the CLI runs, by name. */
-const ENGINES: Record<EngineName, Engine<EngineOptions>> = { containerd, crio, docker };
+/**
+ * The engines, loaded when a command needs them: the TOML and JSON libraries
+ * load only for the engines asked for.
+ */
+const ENGINES: Record<EngineName, () => Promise<Engine<EngineOptions>>> = {
+  containerd: async () => (await import("../containerd/engine.ts")).containerd,
+  crio: async () => (await import("../crio/engine.ts")).crio,
+  docker: async () => (await import("../docker/engine.ts")).docker,
+};
 
 /** The exit status of `--check` when the configuration would change. */
 export const EXIT_CHANGES = 3;
@@ -178,7 +181,7 @@ export async function runRuntime(invocation: RuntimeInvocation, output: Output):
     const rules = invocation.verb === "configure"
       ? configureRules(target)
       : unconfigureRules(target);
-    jobs.push({ target, engine: ENGINES[target.engine], options, rules });
+    jobs.push({ target, engine: await ENGINES[target.engine](), options, rules });
   }
   const writes = !invocation.dryRun && !invocation.check;
 
@@ -198,6 +201,7 @@ export async function runRuntime(invocation: RuntimeInvocation, output: Output):
       let planned;
       if (template && invocation.k3sTemplate) {
         texts[template] = await readText(onDisk(template));
+        const { planK3sTemplate } = await import("../containerd/k3s.ts");
         planned = planK3sTemplate(texts, rules, {
           configPath: target.configPath,
           templatePath: template,
@@ -320,6 +324,7 @@ async function engineFiles(
   const text = await readText(onDisk(configPath));
   let imports: unknown;
   try {
+    const { parseToml } = await import("../toml/document.ts");
     imports = text === undefined ? undefined : parseToml(text, onDisk(configPath)).imports;
   } catch {
     imports = undefined; // reported when the file is read for the status
@@ -346,6 +351,7 @@ async function engineFiles(
 export async function runStatus(invocation: StatusInvocation, output: Output): Promise<number> {
   const onDisk = (path: string) =>
     invocation.hostRoot === "" ? path : join(invocation.hostRoot, path);
+  const { engineStatus, renderStatus } = await import("../status.ts");
   const statuses: EngineStatus[] = [];
   for (const target of invocation.targets) {
     const files: FileText[] = [];
