@@ -69,7 +69,8 @@ type Owner =
 export class TomlDocument {
   #text: string;
   #layout!: Layout;
-  #data!: TomlTable;
+  /** The values, parsed when first asked for after an edit. */
+  #data: TomlTable | undefined;
   /** The file's path, for messages. */
   readonly file: string;
 
@@ -83,7 +84,8 @@ export class TomlDocument {
   constructor(text: string, file: string) {
     this.file = file;
     this.#text = text;
-    this.#refresh();
+    this.#data = parseToml(text, file);
+    this.#layout = scan(text);
   }
 
   /** The current text. */
@@ -93,6 +95,17 @@ export class TomlDocument {
 
   /** The current values. */
   get data(): TomlTable {
+    if (this.#data === undefined) {
+      try {
+        this.#data = parseToml(this.#text, this.file);
+      } catch (error) {
+        throw new RtconfError(
+          `internal error: an edit of ${this.file} made invalid TOML (${
+            (error as Error).message
+          }); nothing was written; please report this bug`,
+        );
+      }
+    }
     return this.#data;
   }
 
@@ -103,25 +116,14 @@ export class TomlDocument {
    * @returns The value, or `undefined`.
    */
   get(path: readonly string[]): TomlValue | undefined {
-    return valueAt(this.#data, path);
+    return valueAt(this.data, path);
   }
 
-  #refresh(): void {
-    this.#data = parseToml(this.#text, this.file);
-    this.#layout = scan(this.#text);
-  }
-
+  /** Replaces a range of the text; the values are parsed again when next asked for. */
   #splice(start: number, end: number, insert: string): void {
     this.#text = this.#text.slice(0, start) + insert + this.#text.slice(end);
-    try {
-      this.#refresh();
-    } catch (error) {
-      throw new RtconfError(
-        `internal error: an edit of ${this.file} made invalid TOML (${
-          (error as Error).message
-        }); nothing was written; please report this bug`,
-      );
-    }
+    this.#data = undefined;
+    this.#layout = scan(this.#text);
   }
 
   #line(offset: number): number {

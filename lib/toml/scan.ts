@@ -58,7 +58,17 @@ export interface Layout {
   entries: Entry[];
 }
 
-const BARE_KEY = /[A-Za-z0-9_-]/;
+/** Whether a character code may stand in a bare key: A-Z a-z 0-9 _ -. */
+function bareKeyCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) ||
+    code === 95 || code === 45;
+}
+
+/** Whether a character code ends a bare value: white space , ] } #. */
+function endsValue(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13 || code === 44 || code === 93 ||
+    code === 125 || code === 35;
+}
 
 class Scanner {
   pos = 0;
@@ -109,7 +119,7 @@ class Scanner {
         this.pos = this.text.indexOf("'", this.pos + 1) + 1;
         name = this.text.slice(start + 1, this.pos - 1);
       } else {
-        while (this.pos < this.text.length && BARE_KEY.test(this.text[this.pos])) this.pos++;
+        while (this.pos < this.text.length && bareKeyCode(this.text.charCodeAt(this.pos))) this.pos++;
         name = this.text.slice(start, this.pos);
       }
       parts.push({ name, raw: this.text.slice(start, this.pos) });
@@ -182,9 +192,11 @@ class Scanner {
       }
       this.pos++;
     } else {
-      const date = /^\d{4}-\d{2}-\d{2} \d{2}:/.test(this.text.slice(this.pos, this.pos + 14));
+      // A date-time may hold one space: 1979-05-27 07:32:00.
+      const date = this.text.charCodeAt(this.pos + 4) === 45 &&
+        /^\d{4}-\d{2}-\d{2} \d{2}:/.test(this.text.slice(this.pos, this.pos + 14));
       if (date) this.pos += 11;
-      while (this.pos < this.text.length && !/[\s,\]}#]/.test(this.text[this.pos])) this.pos++;
+      while (this.pos < this.text.length && !endsValue(this.text.charCodeAt(this.pos))) this.pos++;
     }
   }
 }
