@@ -277,24 +277,34 @@ export class TomlDocument {
     const bodyIndent = siblingEntry && sibling.indent === indent
       ? siblingEntry.indent
       : indent + this.#bodyStep();
-    return this.#tablesText(table, key, indent, bodyIndent.slice(indent.length));
+    const style = {
+      ...this.#style(),
+      headerStep: this.#headerStep(),
+      bodyStep: bodyIndent.slice(indent.length),
+    };
+    return this.#tablesText(table, key, indent, style);
   }
 
   /** A `[key]` header with the table's values, then its sub-tables, one level deeper each. */
-  #tablesText(table: TomlTable, key: string, indent: string, bodyStep: string): string {
+  #tablesText(
+    table: TomlTable,
+    key: string,
+    indent: string,
+    style: ValueStyle & { headerStep: string; bodyStep: string },
+  ): string {
     const lines = [`${indent}[${key}]`];
     const tables: [string, TomlTable][] = [];
     for (const [name, value] of Object.entries(table)) {
       if (isTable(value)) tables.push([name, value]);
       else {lines.push(
-          `${indent}${bodyStep}${formatKey(name)} = ${formatValue(value, this.#style())}`,
+          `${indent}${style.bodyStep}${formatKey(name)} = ${formatValue(value, style)}`,
         );}
     }
     // A table with only sub-tables needs no header of its own.
     const texts = lines.length === 1 && tables.length ? [] : [lines.join("\n") + "\n"];
     for (const [name, value] of tables) {
       const subKey = `${key}.${formatKey(name)}`;
-      texts.push(this.#tablesText(value, subKey, indent + this.#headerStep(), bodyStep));
+      texts.push(this.#tablesText(value, subKey, indent + style.headerStep, style));
     }
     return texts.join("\n");
   }

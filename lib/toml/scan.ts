@@ -119,7 +119,9 @@ class Scanner {
         this.pos = this.text.indexOf("'", this.pos + 1) + 1;
         name = this.text.slice(start + 1, this.pos - 1);
       } else {
-        while (this.pos < this.text.length && bareKeyCode(this.text.charCodeAt(this.pos))) this.pos++;
+        while (this.pos < this.text.length && bareKeyCode(this.text.charCodeAt(this.pos))) {
+          this.pos++;
+        }
         name = this.text.slice(start, this.pos);
       }
       parts.push({ name, raw: this.text.slice(start, this.pos) });
