@@ -197,9 +197,26 @@ export const STATUS: Command = {
   description: "Reads the files as the engine does: containerd's config and its imports,\n" +
     "crio.conf and crio.conf.d, daemon.json.",
   flags: [
-    ...RUNTIME_FLAGS.filter((flag) =>
-      ["runtime", "config", "drop-in-config"].includes(flag.names[0])
-    ),
+    {
+      names: ["runtime"],
+      type: "string",
+      value: "ENGINE",
+      help: "The container engine: containerd, crio or docker; several, comma-separated.",
+      default: "docker",
+    },
+    {
+      names: ["config"],
+      type: "string",
+      value: "PATH",
+      help: "The engine's main config file (default: the engine's usual one).",
+    },
+    {
+      names: ["drop-in-config"],
+      type: "string",
+      value: "PATH",
+      help: "For CRI-O: a file in the drop-in directory to read (default: " +
+        "/etc/crio/crio.conf.d/99-nvidia.toml); containerd's come from its imports.",
+    },
     RUNTIME_FLAGS.find((flag) => flag.names[0] === "host-root")!,
     { names: ["json"], type: "boolean", help: "Print JSON." },
   ],
