@@ -684,3 +684,29 @@ Deno.test("docker: errors are one line naming the file, exit 1, and leave the fi
     });
   }
 });
+
+Deno.test("docker: a byte order mark, which dockerd accepts, is kept", async () => {
+  const text = '\uFEFF{\n  "log-driver": "journald"\n}\n';
+  await withFiles({ [CONFIG]: text }, async (dir) => {
+    const config = join(dir, CONFIG);
+    await rtconfOk(
+      "runtime",
+      "configure",
+      "--runtime=docker",
+      `--config=${config}`,
+      "--set-as-default",
+    );
+    const after = await Deno.readTextFile(config);
+    equal(after.startsWith("\uFEFF{"), true);
+    equal(JSON.parse(after.slice(1))["default-runtime"], "nvidia");
+    await judge(config);
+    await rtconfOk(
+      "runtime",
+      "unconfigure",
+      "--runtime=docker",
+      `--config=${config}`,
+      "--set-as-default",
+    );
+    equal(await Deno.readTextFile(config), text);
+  });
+});

@@ -268,11 +268,13 @@ export function planDocker(
     { path: restorePath, before: restoreBefore, after: restoreBefore },
   ];
   if (before === undefined && !configures) return unchanged;
-  const doc = new JsonDocument(before ?? "", configPath);
+  // dockerd reads a daemon.json that starts with a byte order mark; so does rtconf, and keeps it.
+  const bom = before?.startsWith("\uFEFF") ? "\uFEFF" : "";
+  const doc = new JsonDocument(before?.slice(bom.length) ?? "", configPath);
   if (!configures && before !== undefined) {
     const creating = creatingRules(doc, rules);
     const made = creating && created(creating, configPath);
-    if (made && before === made.text && JSON.stringify(restore) === made.restore) {
+    if (made && before === bom + made.text && JSON.stringify(restore) === made.restore) {
       return [
         { path: configPath, before, after: undefined },
         { path: restorePath, before: restoreBefore, after: undefined },
@@ -284,7 +286,7 @@ export function planDocker(
     ? undefined
     : `${JSON.stringify(restore, null, 2)}\n`;
   const plan = [
-    { path: configPath, before, after: doc.changed ? doc.text : before },
+    { path: configPath, before, after: doc.changed ? bom + doc.text : before },
     {
       path: restorePath,
       before: restoreBefore,
@@ -296,7 +298,7 @@ export function planDocker(
     runtimePath: (name) => ["runtimes", name, "path"],
     defaultRuntime: ["default-runtime"],
     cdi: ["features", "cdi"],
-  }, (text) => text.trim() === "" ? {} : JSON.parse(text));
+  }, (text) => text.trim() === "" ? {} : JSON.parse(text.slice(bom.length)));
   return plan;
 }
 
