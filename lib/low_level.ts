@@ -14,7 +14,7 @@ import { copyValue, isTable, type TomlTable, type TomlValue } from "./toml/value
  * @param defaultRuntime The engine's default runtime setting, if any.
  * @returns The candidates.
  */
-export function lowLevelRuntimes(defaultRuntime: TomlValue | undefined): string[] {
+function lowLevelRuntimes(defaultRuntime: TomlValue | undefined): string[] {
   const first = typeof defaultRuntime === "string" && defaultRuntime !== "" &&
       !defaultRuntime.startsWith("nvidia")
     ? [defaultRuntime]

@@ -143,7 +143,7 @@ function parseStrict(text: string, file: string): Node | undefined {
 }
 
 /** A node's JSON type, for a message: `an object`, `a string`, `null`… */
-export function describeType(node: Node): string {
+function describeType(node: Node): string {
   return node.type === "null"
     ? "null"
     : node.type === "array" || node.type === "object"
@@ -152,7 +152,7 @@ export function describeType(node: Node): string {
 }
 
 /** A path for a message: `runtimes.nvidia`, `runtimes."nvidia.cdi"`. */
-export function formatPath(path: readonly string[]): string {
+function formatPath(path: readonly string[]): string {
   return path.map((key) => /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key)).join(".");
 }
 
