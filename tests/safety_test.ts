@@ -179,3 +179,17 @@ Deno.test("--lock-timeout must be a number of seconds", async () => {
   equal(run.status, 2);
   equal(run.stderr, 'rtconf: invalid --lock-timeout "soon": give a number of seconds\n');
 });
+
+Deno.test("the lock creates no directory: unconfigure on a host without the engine changes nothing", async () => {
+  await withFiles({ "etc/.keep": "" }, async (dir) => {
+    const run = await rtconfOk(
+      "runtime",
+      "unconfigure",
+      "--runtime=crio",
+      `--host-root=${dir}`,
+    );
+    match(run.stderr, /no changes/);
+    deepEqual(Object.keys(await snapshot(dir)), ["/etc/.keep"]);
+    equal(await Deno.stat(join(dir, "etc/crio")).then(() => true, () => false), false);
+  });
+});

@@ -205,8 +205,13 @@ export async function removeFile(path: string): Promise<void> {
   }
 }
 
-/** The nearest directory that exists, from `dir` up. */
-async function existingAncestor(dir: string): Promise<string> {
+/**
+ * The nearest directory that exists, from `dir` up.
+ *
+ * @param dir A directory.
+ * @returns It, or its nearest existing parent.
+ */
+export async function existingAncestor(dir: string): Promise<string> {
   for (let current = resolve(dir);; current = dirname(current)) {
     try {
       if ((await Deno.stat(current)).isDirectory) return current;

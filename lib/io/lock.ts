@@ -7,6 +7,7 @@
 
 import { dirname, resolve } from "node:path";
 import { RtconfError } from "../errors.ts";
+import { existingAncestor } from "./files.ts";
 
 /**
  * How long rtconf waits for another rtconf, by default.
@@ -23,8 +24,9 @@ export const LOCK_TIMEOUT_MS = 10_000;
 
 /**
  * Runs `fn` holding an exclusive `flock` on the directory of `configPath`
- * (created with mode 0755 when missing): no lock file is left behind, and the
- * lock goes with the process. Waits up to `timeoutMs` for another holder.
+ * (or, while it does not exist, its nearest existing parent): no lock file is
+ * left behind, and the lock goes with the process. Waits up to `timeoutMs`
+ * for another holder.
  *
  * @example Usage
  * ```ts
@@ -47,10 +49,12 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   timeoutMs: number = LOCK_TIMEOUT_MS,
 ): Promise<T> {
-  const dir = dirname(resolve(configPath));
   let handle: Deno.FsFile;
+  let dir = dirname(resolve(configPath));
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    // A directory that does not exist yet is not created for the lock: its
+    // nearest existing parent is locked instead.
+    dir = await existingAncestor(dir);
     handle = await Deno.open(dir, { read: true });
   } catch (error) {
     throw new RtconfError(
