@@ -24,7 +24,7 @@ export { DEFAULT_CONFIG, DEFAULT_DROP_IN, ENGINE_NAMES } from "./engine.ts";
 export type { ConfigureOptions } from "./configure.ts";
 export { configure, unconfigure } from "./configure.ts";
 export type { FileChange, Plan } from "./plan.ts";
-export { changes, CREATED_HEADER, renderPlan } from "./plan.ts";
+export { changes, CREATED_HEADER, renderPlan, writtenHeader } from "./plan.ts";
 export { unifiedDiff } from "./diff.ts";
 export type {
   AddRuntimeRule,

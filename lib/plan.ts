@@ -46,6 +46,24 @@ export const CREATED_HEADER =
   "# Created by rtconf (runtime configure); 'rtconf runtime unconfigure' removes it.\n";
 
 /**
+ * The first line of a drop-in file rtconf writes for an engine.
+ *
+ * @example Usage
+ * ```ts
+ * import { writtenHeader } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(writtenHeader("CRI-O").startsWith("# Written by rtconf"), true);
+ * ```
+ *
+ * @param engine The engine's name as people write it.
+ * @returns The comment line, with its newline.
+ */
+export function writtenHeader(engine: string): string {
+  return `# Written by rtconf (runtime configure) for ${engine}; 'rtconf runtime unconfigure' removes it.\n`;
+}
+
+/**
  * Every file a command reads and what becomes of it.
  *
  * @example Usage

@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import type { Engine, FileTexts } from "../engine.ts";
 import { RtconfError } from "../errors.ts";
-import { CREATED_HEADER, type FileChange, type Plan } from "../plan.ts";
+import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../plan.ts";
 import type { Rule } from "../rules.ts";
 import { parseToml, TomlDocument } from "../toml/document.ts";
 import {
@@ -178,22 +178,23 @@ export function planContainerd(
   rules: readonly Rule[],
   options: ContainerdOptions,
 ): Plan {
-  const plan = planFiles(texts, rules, options);
-  const version = configVersion(
-    parseToml(texts[options.configPath] ?? "", options.configPath),
-    options.configPath,
-  );
-  const containerd = ["plugins", criPluginId(version), "containerd"];
+  const { plan, plugin } = planFiles(texts, rules, options);
+  const containerd = ["plugins", plugin, "containerd"];
   verifyPlan(plan, rules, {
     runtime: (name) => [...containerd, "runtimes", name],
     runtimePath: (name) => [...containerd, "runtimes", name, "options", "BinaryName"],
     defaultRuntime: [...containerd, "default_runtime_name"],
-    cdi: ["plugins", criPluginId(version), "enable_cdi"],
+    cdi: ["plugins", plugin, "enable_cdi"],
   });
   return plan;
 }
 
-function planFiles(texts: FileTexts, rules: readonly Rule[], options: ContainerdOptions): Plan {
+/** The plan, and the CRI plugin id of the main config's version. */
+function planFiles(
+  texts: FileTexts,
+  rules: readonly Rule[],
+  options: ContainerdOptions,
+): { plan: Plan; plugin: string } {
   const { configPath, dropInPath } = options;
   const runtimeType = options.runtimeType ?? DEFAULT_RUNTIME_TYPE;
   const before = texts[configPath];
@@ -215,15 +216,19 @@ function planFiles(texts: FileTexts, rules: readonly Rule[], options: Containerd
   const sourceCri = cri(source) ?? cri(main.data);
 
   if (dropInPath === "" || version === 1) {
-    return [
-      planInPlace(main, before, rules, { version, plugin, runtimeType, effective: sourceCri }),
-    ];
+    const change = planInPlace(main, before, rules, {
+      version,
+      plugin,
+      runtimeType,
+      effective: sourceCri,
+    });
+    return { plan: [change], plugin };
   }
 
   const dropBefore = texts[dropInPath];
   const base = () => {
     const doc = new TomlDocument(
-      `# Written by rtconf (runtime configure) for containerd; 'rtconf runtime unconfigure' removes it.\nversion = ${version}\n`,
+      `${writtenHeader("containerd")}version = ${version}\n`,
       dropInPath,
     );
     if (sourceCri && Object.keys(sourceCri).length) doc.addTable(["plugins", plugin], sourceCri);
@@ -251,9 +256,8 @@ function planFiles(texts: FileTexts, rules: readonly Rule[], options: Containerd
   for (const rule of rules) {
     if (rule.op === "unset-default" || rule.op === "remove-runtime") applyCriRule(mainTarget, rule);
   }
-  if (!configures(rules)) {
-    if (drop && sameValue(drop.data, base().data)) drop = undefined;
-  }
+  // Unconfigure removes a drop-in that adds nothing to the main config any more.
+  if (!configures(rules) && drop && sameValue(drop.data, base().data)) drop = undefined;
 
   let mainAfter: string | undefined;
   if (drop) {
@@ -265,10 +269,11 @@ function planFiles(texts: FileTexts, rules: readonly Rule[], options: Containerd
     removeImport(main, dropInPath);
     mainAfter = before === undefined ? undefined : main.text;
   }
-  return [
+  const plan = [
     { path: configPath, before, after: mainAfter },
     { path: dropInPath, before: dropBefore, after: drop?.text },
   ];
+  return { plan, plugin };
 }
 
 function planInPlace(

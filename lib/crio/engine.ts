@@ -8,7 +8,7 @@
 import type { Engine, FileTexts } from "../engine.ts";
 import { RtconfError } from "../errors.ts";
 import { templateRuntime } from "../low_level.ts";
-import { CREATED_HEADER, type Plan } from "../plan.ts";
+import { CREATED_HEADER, type Plan, writtenHeader } from "../plan.ts";
 import type { Rule } from "../rules.ts";
 import { verifyPlan } from "../verify.ts";
 import { parseToml, TomlDocument } from "../toml/document.ts";
@@ -47,8 +47,7 @@ export interface CrioOptions {
  * equal(dropIn.after?.startsWith(CRIO_DROP_IN_HEADER), true);
  * ```
  */
-export const CRIO_DROP_IN_HEADER =
-  "# Written by rtconf (runtime configure) for CRI-O; 'rtconf runtime unconfigure' removes it.\n";
+export const CRIO_DROP_IN_HEADER: string = writtenHeader("CRI-O");
 
 const RUNTIME = ["crio", "runtime"];
 const RUNTIMES = [...RUNTIME, "runtimes"];
