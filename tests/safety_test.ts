@@ -193,3 +193,21 @@ Deno.test("the lock creates no directory: unconfigure on a host without the engi
     equal(await Deno.stat(join(dir, "etc/crio")).then(() => true, () => false), false);
   });
 });
+
+Deno.test("two rtconf at once on the same config: both changes land, none is lost", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const spawn = (name: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", main, ...containerd(dir, `--runtime-name=${name}=/usr/bin/${name}`)],
+        env: { RTCONF_TEST_SLOW_WRITE_MS: "20", NO_COLOR: "1" },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    const results = await Promise.all(["gpu-a", "gpu-b"].map(spawn));
+    for (const result of results) equal(result.code, 0, new TextDecoder().decode(result.stderr));
+    const dropIn = await Deno.readTextFile(join(dir, "etc/containerd/conf.d/99-nvidia.toml"));
+    match(dropIn, /runtimes\.gpu-a\]/);
+    match(dropIn, /runtimes\.gpu-b\]/);
+  });
+});
