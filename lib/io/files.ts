@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { RtconfError } from "../errors.ts";
 import type { FileChange } from "../plan.ts";
 
@@ -28,6 +28,21 @@ export const MAX_CONFIG_BYTES: number = 16 * 2 ** 20;
 function tempPattern(file: string): RegExp {
   const name = basename(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return new RegExp(`^\\.${name}\\.rtconf-\\d+\\.tmp$`);
+}
+
+/** A new, exclusively created temporary file beside `file`, named by {@linkcode tempPattern}. */
+async function createTemp(file: string): Promise<{ path: string; handle: Deno.FsFile }> {
+  const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
+  const path = `${dirname(file)}/.${basename(file)}.rtconf-${suffix}.tmp`;
+  return { path, handle: await Deno.open(path, { write: true, createNew: true, mode: 0o600 }) };
+}
+
+/** Removes what an rtconf that died mid-write left beside `file` (the caller holds the lock). */
+async function removeLeftovers(file: string): Promise<void> {
+  const dir = dirname(file);
+  for await (const entry of Deno.readDir(dir)) {
+    if (tempPattern(file).test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
+  }
 }
 
 function describe(error: unknown): string {
@@ -139,13 +154,10 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    // Leftovers of an rtconf that died mid-write (the caller holds the lock).
-    for await (const entry of Deno.readDir(dir)) {
-      if (tempPattern(file).test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
-    }
-    const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
-    temp = `${dir}/.${basename(file)}.rtconf-${suffix}.tmp`;
-    const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    await removeLeftovers(file);
+    const created = await createTemp(file);
+    temp = created.path;
+    const handle = created.handle;
     try {
       const bytes = new TextEncoder().encode(text);
       // A test hook: write slowly, so that a test can kill rtconf mid-write.
@@ -227,8 +239,12 @@ async function checkWritable(path: string): Promise<void> {
   const file = await target(path);
   try {
     const dir = await existingAncestor(dirname(file));
-    const probe = await Deno.makeTempFile({ dir, prefix: `.${basename(file)}.rtconf-probe-` });
-    await Deno.remove(probe);
+    // A probe named like rtconf's temporary files, so that a probe left by a
+    // killed run is removed like them.
+    await removeLeftovers(join(dir, basename(file)));
+    const probe = await createTemp(join(dir, basename(file)));
+    probe.handle.close();
+    await Deno.remove(probe.path);
     if (await Deno.stat(file).then((info) => info.isDirectory, () => false)) {
       throw new Deno.errors.IsADirectory(file);
     }
