@@ -116,3 +116,43 @@ for (const input of INPUTS) {
     });
   }
 }
+
+Deno.test("real containerd: what k3s renders from a template rtconf wrote holds the runtimes", async () => {
+  const { planK3sTemplate } = await import("../lib/containerd/k3s.ts");
+  const { fixture } = await import("./_helpers.ts");
+  for (const [file, version] of [["k3s-v2.toml", 2], ["k3s-v3.toml", 3]] as const) {
+    const config = await fixture(`containerd/${file}`);
+    const [template] = planK3sTemplate(
+      { "/k3s/config.toml": config },
+      [
+        { op: "add-runtime", name: "nvidia", path: RUNTIME_PATH },
+        { op: "add-runtime", name: "nvidia-cdi", path: `${RUNTIME_PATH}.cdi` },
+      ],
+      { configPath: "/k3s/config.toml", templatePath: "/k3s/config.toml.tmpl" },
+    );
+    // k3s renders its base config, then the template's own lines.
+    const rendered = config + template.after!.replace('{{ template "base" . }}\n', "");
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(join(dir, "config.toml"), rendered);
+      for (const series of readers(version)) {
+        const dump = await containerdDump(engines.containerd[series].bin, join(dir, "config.toml"));
+        const runtimes = ["plugins", criPluginId(Number(dump.version)), "containerd", "runtimes"]
+          .reduce((v: unknown, k) => (v as Table)[k], dump) as Record<string, Table>;
+        for (
+          const [name, path] of [["nvidia", RUNTIME_PATH], ["nvidia-cdi", `${RUNTIME_PATH}.cdi`]]
+        ) {
+          equal(
+            (runtimes[name].options as Table).BinaryName,
+            path,
+            `${file}, containerd ${series}`,
+          );
+          equal((runtimes[name].options as Table).SystemdCgroup, true, "copied from k3s's runc");
+        }
+        ok(runtimes.runc, "k3s's runc stays");
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
