@@ -299,7 +299,7 @@ export interface StatusInvocation {
   json: boolean;
 }
 
-/** The files in `dir` whose names match `pattern` (`*` and `?` within a name), sorted. */
+/** The names of the files in `dir` that match `pattern` (`*` and `?` within a name), sorted. */
 async function matching(dir: string, pattern: string): Promise<string[]> {
   const name = new RegExp(
     `^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")}$`,
@@ -312,37 +312,41 @@ async function matching(dir: string, pattern: string): Promise<string[]> {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  return names.sort().map((file) => join(dir, file));
+  return names.sort();
 }
 
-/** The files an engine reads, in its order, as host paths. */
-async function engineFiles(
+/** The files an engine reads, in its order, each read once; paths as on disk. */
+async function engineTexts(
   target: StatusInvocation["targets"][number],
   onDisk: (path: string) => string,
-): Promise<string[]> {
+): Promise<FileText[]> {
   const { engine, configPath } = target;
-  if (engine === "docker") return [configPath];
+  const paths = [configPath];
+  const main = await readText(onDisk(configPath));
   if (engine === "crio") {
     const dir = target.dropInPath ? dirname(target.dropInPath) : "/etc/crio/crio.conf.d";
-    const dropIns = await matching(onDisk(dir), "*");
-    return [configPath, ...dropIns.map((path) => join(dir, path.slice(onDisk(dir).length)))];
-  }
-  const text = await readText(onDisk(configPath));
-  let imports: unknown;
-  try {
+    for (const name of await matching(onDisk(dir), "*")) paths.push(join(dir, name));
+  } else if (engine === "containerd" && main !== undefined) {
     const { parseToml } = await import("../toml/document.ts");
-    imports = text === undefined ? undefined : parseToml(text, onDisk(configPath)).imports;
-  } catch {
-    imports = undefined; // reported when the file is read for the status
-  }
-  const files = [configPath];
-  for (const item of Array.isArray(imports) ? imports : []) {
-    if (typeof item !== "string") continue;
-    const path = item.startsWith("/") ? item : join(dirname(configPath), item);
-    const dir = dirname(path);
-    for (const found of await matching(onDisk(dir), path.slice(dir.length + 1))) {
-      files.push(join(dir, found.slice(onDisk(dir).length)));
+    let imports: unknown;
+    try {
+      imports = parseToml(main, onDisk(configPath)).imports;
+    } catch {
+      imports = undefined; // engineStatus reports the file's error
     }
+    for (const item of Array.isArray(imports) ? imports : []) {
+      if (typeof item !== "string") continue;
+      const path = item.startsWith("/") ? item : join(dirname(configPath), item);
+      const dir = dirname(path);
+      for (const name of await matching(onDisk(dir), path.slice(dir.length + 1))) {
+        paths.push(join(dir, name));
+      }
+    }
+  }
+  const files: FileText[] = main === undefined ? [] : [{ path: onDisk(configPath), text: main }];
+  for (const path of paths.slice(1)) {
+    const text = await readText(onDisk(path));
+    if (text !== undefined) files.push({ path: onDisk(path), text });
   }
   return files;
 }
@@ -360,12 +364,7 @@ export async function runStatus(invocation: StatusInvocation, output: Output): P
   const { engineStatus, renderStatus } = await import("../status.ts");
   const statuses: EngineStatus[] = [];
   for (const target of invocation.targets) {
-    const files: FileText[] = [];
-    for (const path of await engineFiles(target, onDisk)) {
-      const text = await readText(onDisk(path));
-      if (text !== undefined) files.push({ path: onDisk(path), text });
-    }
-    statuses.push(engineStatus(target.engine, files));
+    statuses.push(engineStatus(target.engine, await engineTexts(target, onDisk)));
   }
   output.stdout(
     invocation.json

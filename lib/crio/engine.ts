@@ -145,13 +145,15 @@ export function planCrio(texts: FileTexts, rules: readonly Rule[], options: Crio
 function planFiles(texts: FileTexts, rules: readonly Rule[], options: CrioOptions): Plan {
   const { configPath, dropInPath } = options;
   const before = texts[configPath];
-  const source = options.source === undefined
-    ? parseToml(before ?? "", configPath)
+  const command = options.source === undefined
+    ? undefined
     : parseToml(options.source, "crio status config");
   const configures = rules.some((rule) => rule.op === "add-runtime");
   if (dropInPath === "") {
     const created = before === undefined && configures;
     const doc = new TomlDocument(created ? CREATED_HEADER : before ?? "", configPath);
+    // The values as read: later edits give the document new values, not this object.
+    const source = command ?? doc.data;
     for (const rule of rules) applyRule(doc, rule, source);
     // A file rtconf created goes when nothing but its header is left.
     const after = doc.text === CREATED_HEADER || (before === undefined && doc.text === "")
@@ -164,7 +166,7 @@ function planFiles(texts: FileTexts, rules: readonly Rule[], options: CrioOption
     return [{ path: dropInPath, before: undefined, after: undefined }];
   }
   const doc = new TomlDocument(dropBefore ?? CRIO_DROP_IN_HEADER, dropInPath);
-  const effective = options.source === undefined ? mergeTables(source, doc.data) : source;
+  const effective = command ?? mergeTables(parseToml(before ?? "", configPath), doc.data);
   for (const rule of rules) applyRule(doc, rule, effective);
   const empty = !configures && holdsNothing(doc.data);
   return [{ path: dropInPath, before: dropBefore, after: empty ? undefined : doc.text }];
