@@ -5,10 +5,8 @@
  * @module
  */
 
-import { containerd } from "./containerd/engine.ts";
-import { crio } from "./crio/engine.ts";
-import { docker } from "./docker/engine.ts";
-import { DEFAULT_CONFIG, DEFAULT_DROP_IN, type EngineName, type FileTexts } from "./engine.ts";
+import type { EngineName, FileTexts } from "./engines/engine.ts";
+import { loadEngine, planEngine } from "./engines/mod.ts";
 import type { Plan } from "./plan.ts";
 import { type ConfigureRequest, configureRules, type Rule, unconfigureRules } from "./rules.ts";
 
@@ -21,7 +19,7 @@ import { type ConfigureRequest, configureRules, type Rule, unconfigureRules } fr
  * import { equal } from "node:assert/strict";
  *
  * const options: ConfigureOptions = { engine: "crio", files: {}, runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] };
- * equal(configure(options)[0].path, "/etc/crio/crio.conf.d/99-nvidia.toml");
+ * equal((await configure(options))[0].path, "/etc/crio/crio.conf.d/99-nvidia.toml");
  * ```
  */
 export interface ConfigureOptions extends ConfigureRequest {
@@ -37,14 +35,13 @@ export interface ConfigureOptions extends ConfigureRequest {
   source?: string;
 }
 
-function plan(options: ConfigureOptions, rules: Rule[]): Plan {
-  const engineOptions = {
-    configPath: options.configPath ?? DEFAULT_CONFIG[options.engine],
-    dropInPath: options.dropInPath ?? DEFAULT_DROP_IN[options.engine],
+async function plan(options: ConfigureOptions, rules: Rule[]): Promise<Plan> {
+  const engine = await loadEngine(options.engine);
+  return planEngine(engine, options.files, rules, {
+    configPath: options.configPath ?? engine.defaults.configPath,
+    dropInPath: options.dropInPath ?? engine.defaults.dropInPath,
     source: options.source,
-  };
-  const engine = { containerd, crio, docker }[options.engine];
-  return engine.plan(options.files, rules, engineOptions);
+  });
 }
 
 /**
@@ -55,7 +52,7 @@ function plan(options: ConfigureOptions, rules: Rule[]): Plan {
  * import { changes, configure } from "@rtconf/rtconf";
  * import { equal } from "node:assert/strict";
  *
- * const plan = configure({
+ * const plan = await configure({
  *   engine: "docker",
  *   files: { "/etc/docker/daemon.json": '{\n  "log-driver": "journald"\n}\n' },
  *   runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }],
@@ -66,10 +63,10 @@ function plan(options: ConfigureOptions, rules: Rule[]): Plan {
  * ```
  *
  * @param options The engine, the files and what to configure.
- * @returns The plan: each file's text before and after.
+ * @returns The plan: each file's text before and after, checked (see `planEngine`).
  * @throws {RtconfError} for a file rtconf cannot read or edit.
  */
-export function configure(options: ConfigureOptions): Plan {
+export function configure(options: ConfigureOptions): Promise<Plan> {
   return plan(options, configureRules(options));
 }
 
@@ -89,8 +86,8 @@ export function configure(options: ConfigureOptions): Plan {
  *   runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
  *   setAsDefault: "nvidia",
  * };
- * const [configured] = configure({ ...request, files: { "/etc/containerd/config.toml": config } });
- * const [restored] = unconfigure({ ...request, files: { "/etc/containerd/config.toml": configured.after } });
+ * const [configured] = await configure({ ...request, files: { "/etc/containerd/config.toml": config } });
+ * const [restored] = await unconfigure({ ...request, files: { "/etc/containerd/config.toml": configured.after } });
  * equal(restored.after, config);
  * ```
  *
@@ -98,6 +95,6 @@ export function configure(options: ConfigureOptions): Plan {
  * @returns The plan.
  * @throws {RtconfError} for a file rtconf cannot read or edit.
  */
-export function unconfigure(options: ConfigureOptions): Plan {
+export function unconfigure(options: ConfigureOptions): Promise<Plan> {
   return plan(options, unconfigureRules(options));
 }

@@ -1,68 +1,17 @@
 /**
- * Unified diffs of two texts, line by line (Myers' O(ND) algorithm).
+ * Unified diffs of a plan's files, as `--diff` prints them. The diff itself
+ * is npm's `diff` (jsdiff); this module is loaded only when a diff is asked
+ * for.
  *
  * @module
  */
 
-/** One line of an edit script: kept (` `), removed (`-`) or added (`+`). */
-export type Op = { kind: " " | "-" | "+"; line: string };
+import { structuredPatch } from "diff";
+import { changes, type Plan } from "./plan.ts";
 
-function splitLines(text: string | undefined): string[] {
-  if (text === undefined || text === "") return [];
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  else lines[lines.length - 1] += "\n\\ No newline at end of file";
-  return lines;
-}
-
-/**
- * The shortest edit script turning the lines `a` into the lines `b`.
- *
- * @param a The old lines.
- * @param b The new lines.
- * @returns The script, in order.
- */
-export function editScript(a: string[], b: string[]): Op[] {
-  const n = a.length, m = b.length, max = n + m;
-  const offset = max + 1;
-  const v = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
-  let found = false;
-  for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
-    for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1])
-        ? v[offset + k + 1]
-        : v[offset + k - 1] + 1;
-      let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) x++, y++;
-      v[offset + k] = x;
-      if (x >= n && y >= m) {
-        found = true;
-        break;
-      }
-    }
-  }
-  const ops: Op[] = [];
-  let x = n, y = m;
-  for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d];
-    const k = x - y;
-    const prevK = k === -d || (k !== d && vd[offset + k - 1] < vd[offset + k + 1]) ? k + 1 : k - 1;
-    const prevX = vd[offset + prevK];
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) ops.push({ kind: " ", line: a[--x] }), y--;
-    if (d > 0) {
-      if (x === prevX) ops.push({ kind: "+", line: b[--y] });
-      else ops.push({ kind: "-", line: a[--x] });
-    }
-  }
-  return ops.reverse();
-}
-
+/** A hunk's range: `start,count`, or `start` alone for one line. */
 function range(start: number, count: number): string {
-  if (count === 1) return `${start}`;
-  return `${count === 0 ? start : start},${count}`;
+  return count === 1 ? `${start}` : `${start},${count}`;
 }
 
 /**
@@ -78,11 +27,12 @@ function range(start: number, count: number): string {
  *   unifiedDiff("a\nb\n", "a\nc\n", "/etc/f"),
  *   "--- /etc/f\n+++ /etc/f\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
  * );
+ * equal(unifiedDiff(undefined, "a\n", "/etc/f"), "--- /dev/null\n+++ /etc/f\n@@ -0,0 +1 @@\n+a\n");
  * ```
  *
- * @param before The old text.
- * @param after The new text.
- * @param path The file's path, used in the `---`/`+++` lines.
+ * @param before The old text (`undefined`: no file).
+ * @param after The new text (`undefined`: no file).
+ * @param path The file's path, for the `---`/`+++` lines.
  * @returns The diff, empty when the texts are equal.
  */
 export function unifiedDiff(
@@ -91,45 +41,44 @@ export function unifiedDiff(
   path: string,
 ): string {
   if (before === after) return "";
-  const ops = editScript(splitLines(before), splitLines(after));
-  const out = [
+  const patch = structuredPatch(path, path, before ?? "", after ?? "", undefined, undefined, {
+    context: 3,
+  });
+  const lines = [
     `--- ${before === undefined ? "/dev/null" : path}`,
     `+++ ${after === undefined ? "/dev/null" : path}`,
   ];
-  const context = 3;
-  let i = 0;
-  while (i < ops.length) {
-    if (ops[i].kind === " ") {
-      i++;
-      continue;
-    }
-    // A hunk: from `context` lines before this change to `context` lines after
-    // the last change that is closer than 2 * context lines to the previous.
-    let start = Math.max(0, i - context);
-    while (start < i && ops[start].kind !== " ") start++;
-    let end = i;
-    let last = i;
-    while (end < ops.length) {
-      if (ops[end].kind !== " ") last = end;
-      else if (end - last > 2 * context) break;
-      end++;
-    }
-    end = Math.min(ops.length, last + context + 1);
-    let oldLine = 1, newLine = 1;
-    for (let j = 0; j < start; j++) {
-      if (ops[j].kind !== "+") oldLine++;
-      if (ops[j].kind !== "-") newLine++;
-    }
-    const hunk = ops.slice(start, end);
-    const oldCount = hunk.filter((op) => op.kind !== "+").length;
-    const newCount = hunk.filter((op) => op.kind !== "-").length;
-    out.push(
-      `@@ -${range(oldCount === 0 ? oldLine - 1 : oldLine, oldCount)} +${
-        range(newCount === 0 ? newLine - 1 : newLine, newCount)
-      } @@`,
+  for (const hunk of patch.hunks) {
+    // jsdiff counts an empty side's start from 1; diff(1) and patch(1) write 0.
+    const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
+    const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
+    lines.push(
+      `@@ -${range(oldStart, hunk.oldLines)} +${range(newStart, hunk.newLines)} @@`,
+      ...hunk.lines,
     );
-    for (const op of hunk) out.push(op.kind + op.line);
-    i = end;
   }
-  return out.join("\n") + "\n";
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The unified diffs of every file a plan changes, one after the other.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderDiff } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const plan = [
+ *   { path: "/etc/x.toml", before: "a = 1\n", after: "a = 1\n" },
+ *   { path: "/etc/y.toml", before: "b = 1\n", after: "b = 2\n" },
+ * ];
+ * equal(renderDiff(plan), "--- /etc/y.toml\n+++ /etc/y.toml\n@@ -1 +1 @@\n-b = 1\n+b = 2\n");
+ * ```
+ *
+ * @param plan The plan.
+ * @returns The diffs.
+ */
+export function renderDiff(plan: Plan): string {
+  return changes(plan).map((change) => unifiedDiff(change.before, change.after, change.path))
+    .join("");
 }

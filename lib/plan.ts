@@ -5,20 +5,9 @@
  * @module
  */
 
-import { unifiedDiff } from "./diff.ts";
-
 /**
  * One file of a plan. `undefined` stands for "no such file": a `before` of
  * `undefined` creates the file, an `after` of `undefined` removes it.
- *
- * @example Usage
- * ```ts
- * import type { FileChange } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const change: FileChange = { path: "/etc/x.toml", before: undefined, after: "a = 1\n" };
- * equal(change.before, undefined);
- * ```
  */
 export interface FileChange {
   /** The file's path. */
@@ -35,10 +24,15 @@ export interface FileChange {
  *
  * @example Usage
  * ```ts
- * import { CREATED_HEADER, planCrio } from "@rtconf/rtconf";
+ * import { configure, CREATED_HEADER } from "@rtconf/rtconf";
  * import { equal } from "node:assert/strict";
  *
- * const [crioConf] = planCrio({}, [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }], { configPath: "/etc/crio/crio.conf", dropInPath: "" });
+ * const [crioConf] = await configure({
+ *   engine: "crio",
+ *   files: {},
+ *   dropInPath: "",
+ *   runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
+ * });
  * equal(crioConf.after?.startsWith(CREATED_HEADER), true);
  * ```
  */
@@ -46,34 +40,33 @@ export const CREATED_HEADER =
   "# Created by rtconf (runtime configure); 'rtconf runtime unconfigure' removes it.\n";
 
 /**
+ * How the first line of a drop-in file rtconf writes begins.
+ */
+export const WRITTEN_HEADER_PREFIX = "# Written by rtconf (runtime configure) for ";
+
+/**
  * The first line of a drop-in file rtconf writes for an engine.
  *
  * @example Usage
  * ```ts
- * import { writtenHeader } from "@rtconf/rtconf";
+ * import { writtenHeader } from "./plan.ts";
  * import { equal } from "node:assert/strict";
  *
- * equal(writtenHeader("CRI-O").startsWith("# Written by rtconf"), true);
+ * equal(
+ *   writtenHeader("CRI-O"),
+ *   "# Written by rtconf (runtime configure) for CRI-O; 'rtconf runtime unconfigure' removes it.\n",
+ * );
  * ```
  *
  * @param engine The engine's name as people write it.
  * @returns The comment line, with its newline.
  */
 export function writtenHeader(engine: string): string {
-  return `# Written by rtconf (runtime configure) for ${engine}; 'rtconf runtime unconfigure' removes it.\n`;
+  return `${WRITTEN_HEADER_PREFIX}${engine}; 'rtconf runtime unconfigure' removes it.\n`;
 }
 
 /**
  * Every file a command reads and what becomes of it.
- *
- * @example Usage
- * ```ts
- * import { changes, type Plan } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const plan: Plan = [{ path: "/etc/x.toml", before: "a = 1\n", after: "a = 1\n" }];
- * equal(changes(plan).length, 0);
- * ```
  */
 export type Plan = FileChange[];
 
@@ -103,38 +96,34 @@ export function changes(plan: Plan): FileChange[] {
 
 /**
  * Shows what a plan would do, as `--dry-run` prints it: each changing file
- * under a header line `==> PATH <==` followed by its new text, or as a unified
- * diff per file when `diff` is set. A file that would be removed shows as
- * `==> PATH (removed) <==`. Nothing is shown for a plan that changes nothing.
+ * under a header line `==> PATH <==` followed by its new text. A file that
+ * would be removed shows as `==> PATH (removed) <==`. Nothing is shown for a
+ * plan that changes nothing.
  *
  * @example Usage
  * ```ts
  * import { renderPlan } from "@rtconf/rtconf";
  * import { equal } from "node:assert/strict";
  *
- * const plan = [{ path: "/etc/x.toml", before: undefined, after: "a = 1\n" }];
- * equal(renderPlan(plan), "==> /etc/x.toml <==\na = 1\n");
- * equal(
- *   renderPlan(plan, { diff: true }),
- *   "--- /dev/null\n+++ /etc/x.toml\n@@ -0,0 +1 @@\n+a = 1\n",
- * );
+ * const plan = [
+ *   { path: "/etc/x.toml", before: undefined, after: "a = 1\n" },
+ *   { path: "/etc/y.toml", before: "b = 1\n", after: undefined },
+ * ];
+ * equal(renderPlan(plan), "==> /etc/x.toml <==\na = 1\n\n==> /etc/y.toml (removed) <==\n");
  * ```
  *
  * @param plan The plan.
- * @param options `diff`: unified diffs instead of whole files.
  * @returns The text to print on stdout.
  */
-export function renderPlan(plan: Plan, options: { diff?: boolean } = {}): string {
+export function renderPlan(plan: Plan): string {
   const parts: string[] = [];
-  for (const { path, before, after } of changes(plan)) {
-    if (options.diff) {
-      parts.push(unifiedDiff(before, after, path));
-    } else if (after === undefined) {
+  for (const { path, after } of changes(plan)) {
+    if (after === undefined) {
       parts.push(`==> ${path} (removed) <==\n`);
     } else {
       const body = after === "" || after.endsWith("\n") ? after : `${after}\n`;
       parts.push(`==> ${path} <==\n${body}`);
     }
   }
-  return parts.join(options.diff ? "" : "\n");
+  return parts.join("\n");
 }

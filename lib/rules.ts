@@ -8,15 +8,6 @@
 
 /**
  * Register a runtime under `name` whose executable is `path`.
- *
- * @example Usage
- * ```ts
- * import type { AddRuntimeRule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rule: AddRuntimeRule = { op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" };
- * equal(rule.op, "add-runtime");
- * ```
  */
 export interface AddRuntimeRule {
   /** The operation. */
@@ -29,15 +20,6 @@ export interface AddRuntimeRule {
 
 /**
  * Remove the runtime registered under `name`.
- *
- * @example Usage
- * ```ts
- * import type { RemoveRuntimeRule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rule: RemoveRuntimeRule = { op: "remove-runtime", name: "nvidia" };
- * equal(rule.name, "nvidia");
- * ```
  */
 export interface RemoveRuntimeRule {
   /** The operation. */
@@ -48,15 +30,6 @@ export interface RemoveRuntimeRule {
 
 /**
  * Make the runtime `name` the engine's default runtime.
- *
- * @example Usage
- * ```ts
- * import type { SetDefaultRule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rule: SetDefaultRule = { op: "set-default", name: "nvidia" };
- * equal(rule.op, "set-default");
- * ```
  */
 export interface SetDefaultRule {
   /** The operation. */
@@ -68,15 +41,6 @@ export interface SetDefaultRule {
 /**
  * Stop `name` from being the default runtime: put back the default that was
  * there before rtconf changed it, or remove the setting.
- *
- * @example Usage
- * ```ts
- * import type { UnsetDefaultRule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rule: UnsetDefaultRule = { op: "unset-default", name: "nvidia" };
- * equal(rule.op, "unset-default");
- * ```
  */
 export interface UnsetDefaultRule {
   /** The operation. */
@@ -87,15 +51,6 @@ export interface UnsetDefaultRule {
 
 /**
  * Turn on the Container Device Interface in the engine.
- *
- * @example Usage
- * ```ts
- * import type { EnableCdiRule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rule: EnableCdiRule = { op: "enable-cdi" };
- * equal(rule.op, "enable-cdi");
- * ```
  */
 export interface EnableCdiRule {
   /** The operation. */
@@ -104,15 +59,6 @@ export interface EnableCdiRule {
 
 /**
  * Undo an `enable-cdi` that rtconf made.
- *
- * @example Usage
- * ```ts
- * import type { DisableCdiRule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rule: DisableCdiRule = { op: "disable-cdi" };
- * equal(rule.op, "disable-cdi");
- * ```
  */
 export interface DisableCdiRule {
   /** The operation. */
@@ -121,15 +67,6 @@ export interface DisableCdiRule {
 
 /**
  * One change an engine's configuration should undergo.
- *
- * @example Usage
- * ```ts
- * import type { Rule } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const rules: Rule[] = [{ op: "set-default", name: "nvidia" }, { op: "enable-cdi" }];
- * equal(rules.length, 2);
- * ```
  */
 export type Rule =
   | AddRuntimeRule
@@ -141,15 +78,6 @@ export type Rule =
 
 /**
  * A runtime to register: its name and its executable.
- *
- * @example Usage
- * ```ts
- * import type { RuntimeSpec } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const runtime: RuntimeSpec = { name: "nvidia-cdi", path: "/usr/bin/nvidia-container-runtime.cdi" };
- * equal(runtime.name, "nvidia-cdi");
- * ```
  */
 export interface RuntimeSpec {
   /** The runtime's name, e.g. `nvidia`. */

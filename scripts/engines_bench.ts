@@ -8,11 +8,12 @@
  * @module
  */
 
-import { planContainerd } from "../lib/containerd/engine.ts";
-import { planCrio } from "../lib/crio/engine.ts";
-import { planDocker } from "../lib/docker/engine.ts";
+import type { FileTexts } from "../lib/engines/engine.ts";
+import { containerd } from "../lib/engines/containerd/mod.ts";
+import { crio } from "../lib/engines/crio/mod.ts";
+import { docker } from "../lib/engines/docker/mod.ts";
+import { planEngine } from "../lib/engines/mod.ts";
 import { changes } from "../lib/plan.ts";
-import type { FileTexts } from "../lib/engine.ts";
 import type { Plan } from "../lib/plan.ts";
 import { configureRules, unconfigureRules } from "../lib/rules.ts";
 
@@ -44,17 +45,17 @@ const containerdTexts = {
 };
 const containerdConfigured = after(
   containerdTexts,
-  planContainerd(containerdTexts, configure, CONTAINERD),
+  planEngine(containerd, containerdTexts, configure, CONTAINERD),
 );
 
 Deno.bench("containerd: configure, drop-in", { group: "containerd", baseline: true }, () => {
-  planContainerd(containerdTexts, configure, CONTAINERD);
+  planEngine(containerd, containerdTexts, configure, CONTAINERD);
 });
 Deno.bench("containerd: configure, in place", { group: "containerd" }, () => {
-  planContainerd(containerdTexts, configure, CONTAINERD_IN_PLACE);
+  planEngine(containerd, containerdTexts, configure, CONTAINERD_IN_PLACE);
 });
 Deno.bench("containerd: unconfigure, drop-in", { group: "containerd" }, () => {
-  planContainerd(containerdConfigured, unconfigure, CONTAINERD);
+  planEngine(containerd, containerdConfigured, unconfigure, CONTAINERD);
 });
 
 // CRI-O's crio.conf.
@@ -64,29 +65,29 @@ const CRIO = {
 };
 const CRIO_IN_PLACE = { ...CRIO, dropInPath: "" };
 const crioTexts = { [CRIO.configPath]: await fixture("crio/crio.conf") };
-const crioConfigured = after(crioTexts, planCrio(crioTexts, configure, CRIO));
+const crioConfigured = after(crioTexts, planEngine(crio, crioTexts, configure, CRIO));
 
 Deno.bench("crio: configure, drop-in", { group: "crio", baseline: true }, () => {
-  planCrio(crioTexts, configure, CRIO);
+  planEngine(crio, crioTexts, configure, CRIO);
 });
 Deno.bench("crio: configure, in place", { group: "crio" }, () => {
-  planCrio(crioTexts, configure, CRIO_IN_PLACE);
+  planEngine(crio, crioTexts, configure, CRIO_IN_PLACE);
 });
 Deno.bench("crio: unconfigure, drop-in", { group: "crio" }, () => {
-  planCrio(crioConfigured, unconfigure, CRIO);
+  planEngine(crio, crioConfigured, unconfigure, CRIO);
 });
 
 // Docker's daemon.json.
-const DOCKER = { configPath: "/etc/docker/daemon.json" };
+const DOCKER = { configPath: "/etc/docker/daemon.json", dropInPath: "" };
 const dockerTexts = { [DOCKER.configPath]: await fixture("docker/indent-4.json") };
-const dockerConfigured = after(dockerTexts, planDocker(dockerTexts, configure, DOCKER));
+const dockerConfigured = after(dockerTexts, planEngine(docker, dockerTexts, configure, DOCKER));
 
 Deno.bench("docker: configure", { group: "docker", baseline: true }, () => {
-  planDocker(dockerTexts, configure, DOCKER);
+  planEngine(docker, dockerTexts, configure, DOCKER);
 });
 Deno.bench("docker: configure, no file", { group: "docker" }, () => {
-  planDocker({}, configure, DOCKER);
+  planEngine(docker, {}, configure, DOCKER);
 });
 Deno.bench("docker: unconfigure", { group: "docker" }, () => {
-  planDocker(dockerConfigured, unconfigure, DOCKER);
+  planEngine(docker, dockerConfigured, unconfigure, DOCKER);
 });

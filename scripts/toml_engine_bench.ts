@@ -1,5 +1,5 @@
 /**
- * Why lib/toml/ is a scanner of our own over smol-toml: the same containerd
+ * Why lib/formats/toml/ is a scanner of our own over smol-toml: the same containerd
  * edit (add a runtime copied from runc, set it as the default) on
  * `containerd config default` of 1.7, by rtconf's engine and by the
  * CST-based patcher the toolchain notes measured best among npm libraries.
@@ -9,9 +9,11 @@
  * @module
  */
 
-import { parse as patchParse, patch } from "@decimalturn/toml-patch";
+// Only this benchmark uses it: it is not in the product's import map.
+import { parse as patchParse, patch } from "npm:@decimalturn/toml-patch@3.3.0";
 import { parse } from "smol-toml";
-import { planContainerd } from "../lib/containerd/engine.ts";
+import { containerd } from "../lib/engines/containerd/mod.ts";
+import { planEngine } from "../lib/engines/mod.ts";
 import { configureRules } from "../lib/rules.ts";
 
 const text = await Deno.readTextFile(
@@ -31,12 +33,12 @@ Deno.bench(
   "rtconf: in place (parse, scan, edit, re-parse)",
   { group: "edit", baseline: true },
   () => {
-    planContainerd({ [CONFIG]: text }, rules, { configPath: CONFIG, dropInPath: "" });
+    planEngine(containerd, { [CONFIG]: text }, rules, { configPath: CONFIG, dropInPath: "" });
   },
 );
 
 Deno.bench("rtconf: drop-in (main + generated drop-in)", { group: "edit" }, () => {
-  planContainerd({ [CONFIG]: text }, rules, {
+  planEngine(containerd, { [CONFIG]: text }, rules, {
     configPath: CONFIG,
     dropInPath: "/etc/containerd/conf.d/99-nvidia.toml",
   });

@@ -8,7 +8,7 @@
 import { equal } from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { main } from "../main.ts";
-import { editScript } from "../lib/diff.ts";
+import { diffArrays } from "diff";
 
 /** What one CLI run printed and returned. */
 export interface Run {
@@ -75,13 +75,13 @@ export function lineChanges(
   const removed: string[] = [];
   const added: string[][] = [];
   let run: string[] | undefined;
-  for (const op of editScript(lines(before), lines(after))) {
-    if (op.kind === "+") {
+  for (const part of diffArrays(lines(before), lines(after))) {
+    if (part.added) {
       if (!run) added.push(run = []);
-      run.push(op.line);
+      run.push(...part.value);
     } else {
       run = undefined;
-      if (op.kind === "-") removed.push(op.line);
+      if (part.removed) removed.push(...part.value);
     }
   }
   return { removed, added };

@@ -4,7 +4,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { parse } from "smol-toml";
-import { criPluginId } from "../lib/containerd/version.ts";
+import { criPluginId } from "../lib/engines/containerd/version.ts";
 import { lineChanges, rtconfOk } from "./_helpers.ts";
 import {
   configured,

@@ -9,7 +9,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { criPluginId } from "../lib/containerd/version.ts";
+import { criPluginId } from "../lib/engines/containerd/version.ts";
 import { containerdDump, loadEngines } from "./_engines.ts";
 import {
   configured,
@@ -118,7 +118,7 @@ for (const input of INPUTS) {
 }
 
 Deno.test("real containerd: what k3s renders from a template rtconf wrote holds the runtimes", async () => {
-  const { planK3sTemplate } = await import("../lib/containerd/k3s.ts");
+  const { planK3sTemplate } = await import("../lib/engines/containerd/k3s.ts");
   const { fixture } = await import("./_helpers.ts");
   for (const [file, version] of [["k3s-v2.toml", 2], ["k3s-v3.toml", 3]] as const) {
     const config = await fixture(`containerd/${file}`);

@@ -5,7 +5,8 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { planContainerd } from "../lib/containerd/engine.ts";
+import { containerd } from "../lib/engines/containerd/mod.ts";
+import { planEngine } from "../lib/engines/mod.ts";
 import { configureRules } from "../lib/rules.ts";
 import { readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
 
@@ -20,7 +21,8 @@ function at(data: unknown, ...path: string[]): unknown {
 
 /** `AddRuntime("test", "/usr/bin/test", setAsDefault)` on a source config; the drop-in's values. */
 function addTest(source: string, setAsDefault: boolean, dropIn = DROP_IN): Table {
-  const plan = planContainerd(
+  const plan = planEngine(
+    containerd,
     { [CONFIG]: source === "" ? undefined : source },
     configureRules({
       runtimes: [{ name: "test", path: "/usr/bin/test" }],
@@ -228,7 +230,8 @@ runtime_type = "type"
 Deno.test("§6.3 v1 with a drop-in path is still edited in place (nvidia-ctk writes the whole config into the drop-in: a marked bug)", () => {
   const source =
     `root = "/var/lib/containerd"\n[plugins.cri.containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n`;
-  const plan = planContainerd(
+  const plan = planEngine(
+    containerd,
     { [CONFIG]: source },
     configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
     { configPath: CONFIG, dropInPath: DROP_IN },
@@ -246,7 +249,8 @@ for (
 ) {
   Deno.test(`§6.4 imports: ${name}`, () => {
     const source = `version = 2\n${imports ? `imports = ${JSON.stringify(imports)}\n` : ""}`;
-    const plan = planContainerd(
+    const plan = planEngine(
+      containerd,
       { [CONFIG]: source },
       configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
       { configPath: CONFIG, dropInPath: "/another/path/file.toml" },
@@ -390,7 +394,8 @@ Deno.test("config from command: the drop-in takes the main file's version, not t
   const dump =
     `version = 4\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n`;
   for (const [main, version] of [[undefined, 2], ["version = 3\n", 3]] as const) {
-    const plan = planContainerd(
+    const plan = planEngine(
+      containerd,
       { [CONFIG]: main },
       configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
       { configPath: CONFIG, dropInPath: DROP_IN, source: dump },

@@ -5,7 +5,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { planCrio } from "../lib/crio/engine.ts";
+import { crio } from "../lib/engines/crio/mod.ts";
+import { planEngine } from "../lib/engines/mod.ts";
 import { configureRules } from "../lib/rules.ts";
 import { fixture, lineChanges, readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
 
@@ -20,7 +21,8 @@ const DROP_IN = "/etc/crio/crio.conf.d/99-nvidia.toml";
 
 /** `AddRuntime("test", "/usr/bin/test", setAsDefault)`: the drop-in's values. */
 function addTest(source: string, setAsDefault: boolean): Table {
-  const [dropIn] = planCrio(
+  const [dropIn] = planEngine(
+    crio,
     { [CONFIG]: source },
     configureRules({
       runtimes: [{ name: "test", path: "/usr/bin/test" }],

@@ -9,7 +9,8 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { planDocker } from "../lib/docker/engine.ts";
+import { docker } from "../lib/engines/docker/mod.ts";
+import { planEngine } from "../lib/engines/mod.ts";
 import { dockerdValidate, loadEngines } from "./_engines.ts";
 import { fixture, lineChanges, readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
 
@@ -422,11 +423,11 @@ Deno.test("docker reference §6.1: default-runtime", async (t) => {
     });
   }
   await t.step("#0 with an empty name and path (the engine; the CLI refuses an empty name)", () => {
-    const [change] = planDocker(
-      { "/d.json": "{}" },
-      [{ op: "add-runtime", name: "", path: "" }, { op: "unset-default", name: "" }],
-      { configPath: "/d.json" },
-    );
+    const [change] = planEngine(docker, { "/d.json": "{}" }, [{
+      op: "add-runtime",
+      name: "",
+      path: "",
+    }, { op: "unset-default", name: "" }], { configPath: "/d.json", dropInPath: "" });
     deepEqual(JSON.parse(change.after!), { runtimes: { "": { path: "" } } });
   });
 });
@@ -500,7 +501,10 @@ Deno.test("docker reference §6.1: runtimes", async (t) => {
   }
   await t.step("#4 nothing added: unchanged", async () => {
     const text = JSON.stringify(OTHERS, null, 4);
-    const [change] = planDocker({ "/d.json": text }, [], { configPath: "/d.json" });
+    const [change] = planEngine(docker, { "/d.json": text }, [], {
+      configPath: "/d.json",
+      dropInPath: "",
+    });
     equal(change.after, text);
     await withFiles({ [CONFIG]: text }, async (dir) => {
       const config = join(dir, CONFIG);

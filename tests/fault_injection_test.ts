@@ -1,7 +1,7 @@
 /**
  * Fault injection: configure runs in a child process on a large config and
  * is killed (SIGKILL) at points spread over its whole run, the write
- * included (slowed down by the RTCONF_TEST_SLOW_WRITE_MS hook). After every
+ * included (slowed down by tests/_slow_rtconf.ts). After every
  * kill the config is byte for byte the input or the expected output, and the
  * next run cleans up and finishes the job. `RTCONF_FAULT_RUNS` sets the
  * number of kill points (default 24).
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fixture, withFiles } from "./_helpers.ts";
 
 const RUNS = Number(Deno.env.get("RTCONF_FAULT_RUNS") ?? 24);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const MAIN = new URL("./_slow_rtconf.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A containerd config of about 400 KB: the default config and many more plugins. */
@@ -39,7 +39,7 @@ function configure(dir: string): Deno.ChildProcess {
       "--set-as-default",
     ],
     cwd: ROOT,
-    env: { RTCONF_TEST_SLOW_WRITE_MS: "1", NO_COLOR: "1" },
+    env: { SLOW_WRITE_MS: "1", NO_COLOR: "1" },
     stdout: "null",
     stderr: "null",
   }).spawn();

@@ -7,8 +7,9 @@
  */
 import { fail, ok } from "node:assert/strict";
 import { parse } from "smol-toml";
-import { planContainerd } from "../lib/containerd/engine.ts";
-import { criPluginId } from "../lib/containerd/version.ts";
+import { containerd } from "../lib/engines/containerd/mod.ts";
+import { planEngine } from "../lib/engines/mod.ts";
+import { criPluginId } from "../lib/engines/containerd/version.ts";
 import { RtconfError } from "../lib/errors.ts";
 import { unifiedDiff } from "../lib/diff.ts";
 import { configureRules, unconfigureRules } from "../lib/rules.ts";
@@ -260,7 +261,7 @@ Deno.test(`fuzz: ${RUNS} generated configs round-trip; their mutations fail clea
 
     let configured;
     try {
-      configured = planContainerd({ [CONFIG]: text }, configureRules(request), options);
+      configured = planEngine(containerd, { [CONFIG]: text }, configureRules(request), options);
     } catch (error) {
       if (!(error instanceof RtconfError) || error.message.startsWith("internal error")) {
         fail(`${context()}\n${(error as Error).stack}`);
@@ -284,11 +285,11 @@ Deno.test(`fuzz: ${RUNS} generated configs round-trip; their mutations fail clea
 });
 
 type Request = Parameters<typeof configureRules>[0];
-type Options = Parameters<typeof planContainerd>[2];
+type Options = Parameters<typeof containerd.plan>[2];
 
 /** Idempotence and the round trip of one configured input. */
 function checkConfigured(
-  configured: ReturnType<typeof planContainerd>,
+  configured: ReturnType<typeof containerd.plan>,
   text: string,
   request: Request,
   options: Options,
@@ -298,7 +299,7 @@ function checkConfigured(
   for (const change of configured) {
     if (change.after !== undefined) parse(change.after, { integersAsBigInt: true });
   }
-  const again = planContainerd(texts, configureRules(request), options);
+  const again = planEngine(containerd, texts, configureRules(request), options);
   for (const change of again) {
     if (change.after !== change.before) {
       fail(
@@ -306,7 +307,7 @@ function checkConfigured(
       );
     }
   }
-  const undone = planContainerd(texts, unconfigureRules(request), options);
+  const undone = planEngine(containerd, texts, unconfigureRules(request), options);
   for (const change of undone) {
     const expected = change.path === CONFIG ? text : undefined;
     if (change.after !== expected) {
@@ -336,7 +337,7 @@ function mutate(gen: Gen, text: string, request: Request, options: Options, seed
   }
   if (parses) return false;
   try {
-    planContainerd({ [CONFIG]: mutated }, configureRules(request), options);
+    planEngine(containerd, { [CONFIG]: mutated }, configureRules(request), options);
   } catch (error) {
     ok(
       error instanceof RtconfError && /invalid TOML at line \d+, column \d+/.test(error.message),

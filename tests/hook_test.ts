@@ -1,7 +1,7 @@
 /** The OCI hook: nvidia-ctk's bytes, the hooks 1.0.0 schema, and writing it. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { ociHook, ociHookText } from "../hooks/mod.ts";
+import { ociHook, ociHookText } from "../lib/hooks/mod.ts";
 import { readOrUndefined, rtconfOk, withFiles } from "./_helpers.ts";
 
 /** The file nvidia-ctk writes for /usr/bin/nvidia-container-runtime-hook (reference §2.5). */

@@ -499,7 +499,7 @@ Deno.test("runtime status shows the runtimes, their paths, the default, CDI and 
       deepEqual(containerd.files, [`${root}/etc/containerd/config.toml`, dropIn]);
       equal(containerd.defaultRuntime, "nvidia-cdi");
       equal(containerd.defaultFile, dropIn);
-      equal(containerd.cdi, true);
+      deepEqual(containerd.cdi, { enabled: true, file: dropIn });
       deepEqual(containerd.runtimes.map((r: { name: string; path: string }) => [r.name, r.path]), [
         ["runc", ""],
         ["nvidia", TRIO.nvidia],
@@ -507,9 +507,9 @@ Deno.test("runtime status shows the runtimes, their paths, the default, CDI and 
         ["nvidia-legacy", TRIO["nvidia-legacy"]],
       ]);
       equal(docker.defaultRuntime, "nvidia-cdi");
-      equal(docker.cdi, true);
+      deepEqual(docker.cdi, { enabled: true, file: `${root}/etc/docker/daemon.json` });
       deepEqual(crio.files, []);
-      equal(crio.cdi, undefined);
+      deepEqual(crio.cdi, { enabled: true, file: "", engineDefault: "always on" });
 
       const text = await rtconfOk(
         "runtime",
@@ -519,7 +519,10 @@ Deno.test("runtime status shows the runtimes, their paths, the default, CDI and 
       );
       match(
         text.stdout,
-        new RegExp(`^containerd: default runtime nvidia-cdi \\(${dropIn}\\), CDI enabled$`, "m"),
+        new RegExp(
+          `^containerd: default runtime nvidia-cdi \\(${dropIn}\\), CDI enabled \\(${dropIn}\\)$`,
+          "m",
+        ),
       );
       match(
         text.stdout,

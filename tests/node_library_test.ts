@@ -15,25 +15,22 @@ const NODE = "/usr/bin/node";
 const decoder = new TextDecoder();
 
 const SCRIPT = `
-import { configureRules, planContainerd, planDocker } from "./rtconf-lib.mjs";
+import { configure, engineStatus, renderDiff } from "./rtconf-lib.mjs";
 
-const containerd = planContainerd(
-  {},
-  [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
-  {
-    configPath: "/etc/containerd/config.toml",
-    dropInPath: "/etc/containerd/conf.d/99-nvidia.toml",
-  },
-);
-const docker = planDocker(
-  { "/etc/docker/daemon.json": '{\\n  "log-driver": "json-file"\\n}\\n' },
-  configureRules({
-    runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }],
-    setAsDefault: "nvidia",
-  }),
-  { configPath: "/etc/docker/daemon.json" },
-);
-console.log(JSON.stringify({ runtime: typeof Deno, containerd, docker }));
+const containerd = await configure({
+  engine: "containerd",
+  files: {},
+  runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
+});
+const docker = await configure({
+  engine: "docker",
+  files: { "/etc/docker/daemon.json": '{\\n  "log-driver": "json-file"\\n}\\n' },
+  runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }],
+  setAsDefault: "nvidia",
+});
+const status = await engineStatus("docker", [{ path: "/etc/docker/daemon.json", text: docker[0].after }]);
+const diff = renderDiff(docker);
+console.log(JSON.stringify({ runtime: typeof Deno, containerd, docker, status, diff }));
 `;
 
 Deno.test("library: lib/mod.ts bundled runs under Node, with no Deno API", async () => {
@@ -96,6 +93,8 @@ Deno.test("library: lib/mod.ts bundled runs under Node, with no Deno API", async
       runtimes: { nvidia: { path: "nvidia-container-runtime" } },
     });
     ok(daemon.after.startsWith(`{\n  "log-driver"`), "the indentation was not kept");
+    equal(out.status.defaultRuntime, "nvidia");
+    ok(out.diff.includes('+  "default-runtime": "nvidia"'), out.diff);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -196,11 +196,11 @@ Deno.test("the lock creates no directory: unconfigure on a host without the engi
 
 Deno.test("two rtconf at once on the same config: both changes land, none is lost", async () => {
   await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
-    const main = new URL("../main.ts", import.meta.url).pathname;
+    const main = new URL("./_slow_rtconf.ts", import.meta.url).pathname;
     const spawn = (name: string) =>
       new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", main, ...containerd(dir, `--runtime-name=${name}=/usr/bin/${name}`)],
-        env: { RTCONF_TEST_SLOW_WRITE_MS: "20", NO_COLOR: "1" },
+        env: { SLOW_WRITE_MS: "20", NO_COLOR: "1" },
         stdout: "null",
         stderr: "piped",
       }).output();

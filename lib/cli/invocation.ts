@@ -5,29 +5,25 @@
  * @module
  */
 
-import { isAbsolute } from "node:path";
+import type { Engine } from "../engines/engine.ts";
+import { loadEngine } from "../engines/mod.ts";
 import { usageError } from "../errors.ts";
-import type { EngineName } from "../engine.ts";
-import { DEFAULT_CONFIG, DEFAULT_DROP_IN, ENGINE_NAMES } from "../engine.ts";
+import { isAbsolute } from "../path.ts";
 import type { RuntimeSpec } from "../rules.ts";
 import type { FlagValues } from "./flags.ts";
-import { LOCK_TIMEOUT_MS } from "../io/lock.ts";
-import type { StatusInvocation } from "./run.ts";
+import type { RestartMode } from "./restart.ts";
 
-/** The runtime executable when none is given. */
-export const DEFAULT_RUNTIME_PATH = "nvidia-container-runtime";
-/** Where containerd and CRI-O find the runtime when none is given. */
-export const DEFAULT_RUNTIME_ABSOLUTE_PATH = "/usr/bin/nvidia-container-runtime";
+/** The runtime executable when none is given, as nvidia-ctk's flag default says. */
+const DEFAULT_RUNTIME_PATH = "nvidia-container-runtime";
 /** The OCI hook executable when none is given. */
-export const DEFAULT_HOOK_PATH = "/usr/bin/nvidia-container-runtime-hook";
-
-/** How the CLI restarts an engine after its files changed. */
-export type RestartMode = "none" | "systemd" | "signal";
+const DEFAULT_HOOK_PATH = "/usr/bin/nvidia-container-runtime-hook";
+/** How long rtconf waits for another rtconf changing the same configuration, by default. */
+const LOCK_TIMEOUT_MS = 10_000;
 
 /** One engine's part of a `runtime configure` / `unconfigure`. */
 export interface EngineTarget {
   /** The engine. */
-  engine: EngineName;
+  engine: Engine;
   /** The main config file, as the host sees it. */
   configPath: string;
   /** The drop-in file; `""` edits the main config in place. */
@@ -84,6 +80,18 @@ export interface HookInvocation {
   dryRun: boolean;
 }
 
+/** What `runtime status` reads. */
+export interface StatusInvocation {
+  /** Which kind of invocation. */
+  kind: "status";
+  /** The engines, each with its main config and drop-in. */
+  targets: { engine: Engine; configPath: string; dropInPath: string }[];
+  /** The host's root as mounted here (`""`: this is the host). */
+  hostRoot: string;
+  /** Print JSON. */
+  json: boolean;
+}
+
 /** Receives a warning as soon as validation finds it. */
 export type Warn = (message: string) => void;
 
@@ -124,11 +132,11 @@ function lockTimeout(value: string | undefined): number {
 const NVIDIA_MODES = [["nvidia-cdi", ".cdi"], ["nvidia-legacy", ".legacy"]] as const;
 
 /** The runtimes asked for: `--runtime-name`s, else the NVIDIA runtime (and its modes). */
-function runtimeList(values: FlagValues, engine: EngineName): RuntimeSpec[] {
+function runtimeList(values: FlagValues, engine: Engine): RuntimeSpec[] {
   const defaultPath = text(values, "nvidia-runtime-path") ?? DEFAULT_RUNTIME_PATH;
   const absolute = (path: string): string => {
-    if (engine === "docker") return path;
-    const resolved = path === DEFAULT_RUNTIME_PATH ? DEFAULT_RUNTIME_ABSOLUTE_PATH : path;
+    if (engine.supports.relativeRuntimePath) return path;
+    const resolved = path === DEFAULT_RUNTIME_PATH ? engine.defaults.runtimePath : path;
     if (!isAbsolute(resolved)) {
       throw usageError(`the NVIDIA runtime path "${resolved}" is not an absolute path`);
     }
@@ -160,7 +168,7 @@ function runtimeList(values: FlagValues, engine: EngineName): RuntimeSpec[] {
   return runtimes;
 }
 
-function configSources(values: FlagValues, engine: EngineName, warn: Warn): ("file" | "command")[] {
+function configSources(values: FlagValues, engine: Engine, warn: Warn): ("file" | "command")[] {
   const given = text(values, "config-source") ?? "file";
   const sources = given.split(",").map((source) => source.trim());
   for (const source of sources) {
@@ -168,8 +176,8 @@ function configSources(values: FlagValues, engine: EngineName, warn: Warn): ("fi
       throw usageError(`unrecognized Config Source: ${source}`);
     }
   }
-  if (engine === "docker" && sources.includes("command")) {
-    warn(`A command Config Source is not supported for ${engine}; using file`);
+  if (engine.configCommands("").length === 0 && sources.includes("command")) {
+    warn(`A command Config Source is not supported for ${engine.name}; using file`);
     return ["file"];
   }
   return sources as ("file" | "command")[];
@@ -185,11 +193,11 @@ function configSources(values: FlagValues, engine: EngineName, warn: Warn): ("fi
  * @returns What to do.
  * @throws {RtconfError} exit status 2 for invalid flags.
  */
-export function runtimeInvocation(
+export async function runtimeInvocation(
   verb: "configure" | "unconfigure",
   values: FlagValues,
   warn: Warn,
-): RuntimeInvocation | HookInvocation {
+): Promise<RuntimeInvocation | HookInvocation> {
   const mode = text(values, "config-mode") ?? "";
   if (mode === "oci-hook" || mode === "hook") {
     warn(`The "${mode}" config-mode is deprecated; use 'rtconf hook'`);
@@ -215,40 +223,37 @@ export function runtimeInvocation(
   if (restart !== "none" && restart !== "systemd" && restart !== "signal") {
     throw usageError(`invalid --restart "${restart}": use none, systemd or signal`);
   }
-  const targets = names.map((runtime): EngineTarget => {
+  const targets: EngineTarget[] = [];
+  for (const runtime of names) {
     if (mode !== "" && mode !== "config-file" && mode !== "config") {
       warn(`Ignoring unsupported config mode for ${runtime}: "${mode}"`);
     }
-    if (!(ENGINE_NAMES as readonly string[]).includes(runtime)) {
-      throw usageError(`unrecognized runtime '${runtime}'`);
-    }
-    const engine = runtime as EngineName;
+    const engine = await loadEngine(runtime);
     const runtimes = runtimeList(values, engine);
 
     let enableCdi = values["cdi.enabled"] === true;
-    if (engine === "crio" && enableCdi) {
-      warn(`Ignoring cdi.enabled flag for ${engine}`);
+    if (!engine.supports.cdi && enableCdi) {
+      warn(`Ignoring cdi.enabled flag for ${engine.name}`);
       enableCdi = false;
     }
     let executablePath = text(values, "executable-path") ?? "";
-    if (executablePath !== "" && engine === "docker") {
-      warn(`Ignoring executable-path="${executablePath}" flag for ${engine}`);
+    if (executablePath !== "" && engine.configCommands("").length === 0) {
+      warn(`Ignoring executable-path="${executablePath}" flag for ${engine.name}`);
       executablePath = "";
     }
     const sources = configSources(values, engine, warn);
 
-    const configPath = text(values, "config") || DEFAULT_CONFIG[engine];
-    const dropInPath = text(values, "drop-in-config") ??
-      (engine === "docker" && several ? "" : DEFAULT_DROP_IN[engine]);
-    if (dropInPath !== "" && engine === "docker") {
-      throw usageError(`runtime ${engine} does not support drop-in configs`);
+    const configPath = text(values, "config") || engine.defaults.configPath;
+    const dropInPath = text(values, "drop-in-config") ?? engine.defaults.dropInPath;
+    if (dropInPath !== "" && !engine.supports.dropIn) {
+      throw usageError(`runtime ${engine.name} does not support drop-in configs`);
     }
     if (dropInPath !== "" && !isAbsolute(dropInPath)) {
       throw usageError(`the drop-in-config path "${dropInPath}" is not an absolute path`);
     }
-    if (restart === "signal" && engine !== "docker") {
+    if (restart === "signal" && !engine.supports.reload) {
       throw usageError(
-        `--restart=signal: ${engine} does not reload its configuration on a signal; use --restart=systemd`,
+        `--restart=signal: ${engine.name} does not reload its configuration on a signal; use --restart=systemd`,
       );
     }
     const defaultName = text(values, "default-runtime") ??
@@ -256,7 +261,7 @@ export function runtimeInvocation(
     if (defaultName !== undefined && !runtimes.some((r) => r.name === defaultName)) {
       throw usageError(`--default-runtime=${defaultName} is not one of the runtimes configured`);
     }
-    return {
+    targets.push({
       engine,
       configPath,
       dropInPath,
@@ -265,9 +270,9 @@ export function runtimeInvocation(
       runtimes,
       setAsDefault: defaultName,
       enableCdi,
-      unit: text(values, "restart-unit") || engine,
-    };
-  });
+      unit: text(values, "restart-unit") || engine.defaults.unit,
+    });
+  }
   const k3sTemplate = values["k3s-template"] === true;
   if (k3sTemplate && targets.some((target) => target.setAsDefault || target.enableCdi)) {
     throw usageError(
@@ -299,22 +304,25 @@ export function runtimeInvocation(
  * @param values The parsed flags.
  * @returns What to show.
  */
-export function statusInvocation(values: FlagValues): StatusInvocation {
+export async function statusInvocation(values: FlagValues): Promise<StatusInvocation> {
   const names = (text(values, "runtime") ?? "docker").split(",").map((name) => name.trim());
   if (names.length > 1 && (text(values, "config") || text(values, "drop-in-config"))) {
     throw usageError("--config names one engine's file: give one --runtime, or use --host-root");
   }
-  const targets = names.map((name) => {
-    if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
-      throw usageError(`unrecognized runtime '${name}'`);
-    }
-    const engine = name as EngineName;
-    return {
+  const targets: StatusInvocation["targets"] = [];
+  for (const name of names) {
+    const engine = await loadEngine(name);
+    targets.push({
       engine,
-      configPath: text(values, "config") || DEFAULT_CONFIG[engine],
-      dropInPath: text(values, "drop-in-config") ?? DEFAULT_DROP_IN[engine],
-    };
-  });
+      configPath: text(values, "config") || engine.defaults.configPath,
+      dropInPath: text(values, "drop-in-config") ?? engine.defaults.dropInPath,
+    });
+  }
   const hostRoot = text(values, "host-root") ?? "";
-  return { targets, hostRoot: hostRoot === "/" ? "" : hostRoot, json: values["json"] === true };
+  return {
+    kind: "status",
+    targets,
+    hostRoot: hostRoot === "/" ? "" : hostRoot,
+    json: values["json"] === true,
+  };
 }

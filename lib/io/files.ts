@@ -5,9 +5,16 @@
  * @module
  */
 
-import { basename, dirname, join, resolve } from "node:path";
 import { RtconfError } from "../errors.ts";
+import type { FileGlob } from "../engines/engine.ts";
+import { globToRegExp } from "../glob.ts";
+import { basename, dirname, join, resolve as resolveFrom } from "../path.ts";
 import type { FileChange } from "../plan.ts";
+
+/** An absolute path: relative ones are relative to the working directory. */
+function resolve(path: string): string {
+  return resolveFrom(Deno.cwd(), path);
+}
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -104,7 +111,7 @@ async function target(path: string): Promise<string> {
     // Missing file, or a dangling link: write where the link points.
     try {
       const link = await Deno.readLink(path);
-      return resolve(dirname(path), link);
+      return resolveFrom(dirname(resolve(path)), link);
     } catch {
       return resolve(path);
     }
@@ -118,6 +125,49 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     handle.close();
   }
+}
+
+/**
+ * Writes a new file's bytes; {@linkcode WriteOptions} can replace it.
+ *
+ * @param file The open file.
+ * @param data The bytes.
+ */
+async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
+  for (let written = 0; written < data.length;) {
+    written += await file.write(data.subarray(written));
+  }
+}
+
+/**
+ * Options of {@linkcode writeAtomic} and {@linkcode applyChanges}.
+ *
+ * @example Usage
+ * ```ts
+ * import { type WriteOptions, writeAtomic } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * let calls = 0;
+ * const options: WriteOptions = {
+ *   writeData: async (file, data) => {
+ *     calls++;
+ *     await file.write(data);
+ *   },
+ * };
+ * const dir = await Deno.makeTempDir();
+ * await writeAtomic(`${dir}/x.toml`, "a = 1\n", options);
+ * equal(calls, 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface WriteOptions {
+  /** Keep each changed file's previous content in `<file>.rtconf.bak` (`applyChanges`). */
+  backup?: boolean;
+  /**
+   * Writes a new file's bytes into the open temporary file (default: all at
+   * once). A test can slow it down or make it fail.
+   */
+  writeData?: (file: Deno.FsFile, data: Uint8Array) => Promise<void>;
 }
 
 /**
@@ -140,9 +190,14 @@ async function syncDirectory(dir: string): Promise<void> {
  *
  * @param path The file to write.
  * @param text Its new text.
+ * @param options How to write the bytes.
  * @throws {RtconfError} naming the file and the reason; the file is untouched.
  */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(
+  path: string,
+  text: string,
+  options: WriteOptions = {},
+): Promise<void> {
   const file = await target(path);
   const dir = dirname(file);
   let temp: string | undefined;
@@ -159,15 +214,7 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     temp = created.path;
     const handle = created.handle;
     try {
-      const bytes = new TextEncoder().encode(text);
-      // A test hook: write slowly, so that a test can kill rtconf mid-write.
-      const pause = Number(Deno.env.get("RTCONF_TEST_SLOW_WRITE_MS") ?? 0);
-      let written = 0;
-      while (written < bytes.length) {
-        const chunk = bytes.subarray(written, pause ? written + 4096 : bytes.length);
-        written += await handle.write(chunk);
-        if (pause) await new Promise((done) => setTimeout(done, pause));
-      }
+      await (options.writeData ?? writeAll)(handle, new TextEncoder().encode(text));
       await handle.sync();
     } finally {
       handle.close();
@@ -254,26 +301,6 @@ async function checkWritable(path: string): Promise<void> {
 }
 
 /**
- * Options of {@linkcode applyChanges}.
- *
- * @example Usage
- * ```ts
- * import { type ApplyOptions, applyChanges } from "@rtconf/rtconf/files";
- * import { equal } from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * const options: ApplyOptions = { backup: true };
- * await applyChanges([{ path: `${dir}/a.toml`, before: undefined, after: "a = 1\n" }], options);
- * equal(await Deno.readTextFile(`${dir}/a.toml`), "a = 1\n");
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export interface ApplyOptions {
-  /** Keep each changed file's previous content in `<file>.rtconf.bak`. */
-  backup?: boolean;
-}
-
-/**
  * Where `--backup` keeps a file's previous content: `<file>.rtconf.bak`.
  *
  * @example Usage
@@ -308,22 +335,63 @@ export function backupPath(path: string): string {
  * ```
  *
  * @param changes The files to write or remove.
- * @param options `backup`: keep the previous contents.
+ * @param options `backup`: keep the previous contents; how to write the bytes.
  */
 export async function applyChanges(
   changes: readonly FileChange[],
-  options: ApplyOptions = {},
+  options: WriteOptions = {},
 ): Promise<void> {
   const changing = changes.filter((change) => change.before !== change.after);
   for (const change of changing) await checkWritable(change.path);
   for (const change of changing) {
     if (options.backup && change.before !== undefined) {
       const file = await target(change.path);
-      await writeAtomic(backupPath(file), change.before);
+      await writeAtomic(backupPath(file), change.before, options);
       const mode = (await Deno.stat(file)).mode;
       if (mode !== null) await Deno.chmod(backupPath(file), mode & 0o7777);
     }
     if (change.after === undefined) await removeFile(change.path);
-    else await writeAtomic(change.path, change.after);
+    else await writeAtomic(change.path, change.after, options);
   }
+}
+
+/**
+ * The files a glob names that exist and are not directories, in lexical
+ * order of their names.
+ *
+ * @example Usage
+ * ```ts
+ * import { globFiles } from "@rtconf/rtconf/files";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * for (const name of ["b.toml", "a.toml", "c.conf"]) await Deno.writeTextFile(`${dir}/${name}`, "");
+ * deepEqual(await globFiles({ dir, pattern: "*.toml" }), [`${dir}/a.toml`, `${dir}/b.toml`]);
+ * deepEqual(await globFiles({ dir: `${dir}/missing`, pattern: "*" }), []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param glob The directory and the pattern of names.
+ * @returns The paths.
+ * @throws {RtconfError} when the directory cannot be read.
+ */
+export async function globFiles(glob: FileGlob): Promise<string[]> {
+  const pattern = globToRegExp(glob.pattern);
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(glob.dir)) {
+      if (entry.isDirectory || !pattern.test(entry.name)) continue;
+      if (entry.isSymlink) {
+        const info = await Deno.stat(join(glob.dir, entry.name)).catch(() => undefined);
+        if (info === undefined || info.isDirectory) continue;
+      }
+      names.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return [];
+    }
+    throw new RtconfError(`${glob.dir}: cannot read the directory: ${describe(error)}`);
+  }
+  return names.sort().map((name) => join(glob.dir, name));
 }

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import { RtconfError } from "../errors.ts";
+import { dirname, resolve } from "../path.ts";
 import { existingAncestor } from "./files.ts";
 
 /**
@@ -50,7 +50,7 @@ export async function withLock<T>(
   timeoutMs: number = LOCK_TIMEOUT_MS,
 ): Promise<T> {
   let handle: Deno.FsFile;
-  let dir = dirname(resolve(configPath));
+  let dir = dirname(resolve(Deno.cwd(), configPath));
   try {
     // A directory that does not exist yet is not created for the lock: its
     // nearest existing parent is locked instead.

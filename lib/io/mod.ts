@@ -5,14 +5,15 @@
  * @module
  */
 
-export type { ApplyOptions } from "./files.ts";
+export type { WriteOptions } from "./files.ts";
 export {
   applyChanges,
   backupPath,
+  globFiles,
   MAX_CONFIG_BYTES,
   readText,
   removeFile,
   writeAtomic,
 } from "./files.ts";
 export { LOCK_TIMEOUT_MS, withLock } from "./lock.ts";
-export { commandOutput, firstOutput } from "./source.ts";
+export { commandOutput, firstOutput } from "./command.ts";

@@ -5,58 +5,42 @@
  * @module
  */
 
-import type { Engine, FileTexts } from "../engine.ts";
-import { RtconfError } from "../errors.ts";
-import { templateRuntime } from "../low_level.ts";
-import { CREATED_HEADER, type Plan, writtenHeader } from "../plan.ts";
-import type { Rule } from "../rules.ts";
-import { verifyPlan } from "../verify.ts";
-import { parseToml, TomlDocument } from "../toml/document.ts";
-import { isTable, mergeTables, type TomlTable, type TomlValue, valueAt } from "../toml/value.ts";
+import { RtconfError } from "../../errors.ts";
+import { TomlDocument } from "../../formats/toml/document.ts";
+import { parseToml } from "../../formats/toml/parse.ts";
+import {
+  isTable,
+  mergeTables,
+  type TomlTable,
+  type TomlValue,
+  valueAt,
+} from "../../formats/toml/values.ts";
+import { CREATED_HEADER, type Plan, writtenHeader } from "../../plan.ts";
+import type { Rule } from "../../rules.ts";
+import type { EngineOptions, FileTexts } from "../engine.ts";
+import type { SettingKeys } from "../plan_check.ts";
+import { templateRuntime } from "../template_runtime.ts";
 
-/**
- * How CRI-O is configured.
- *
- * @example Usage
- * ```ts
- * import { type CrioOptions, crio } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const options: CrioOptions = { configPath: "/etc/crio/crio.conf", dropInPath: "/etc/crio/crio.conf.d/99-nvidia.toml" };
- * equal(crio.files(options).length, 2);
- * ```
- */
-export interface CrioOptions {
-  /** The main config, e.g. `/etc/crio/crio.conf`. */
-  configPath: string;
-  /** The drop-in file, e.g. `/etc/crio/crio.conf.d/99-nvidia.toml`; `""` edits the main config in place. */
-  dropInPath: string;
-  /** The output of `crio status config`, when the config comes from the command. */
-  source?: string;
-}
-
-/**
- * The first line of a drop-in rtconf writes.
- *
- * @example Usage
- * ```ts
- * import { CRIO_DROP_IN_HEADER, planCrio } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const [dropIn] = planCrio({}, [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }], { configPath: "/etc/crio/crio.conf", dropInPath: "/etc/crio/crio.conf.d/99-nvidia.toml" });
- * equal(dropIn.after?.startsWith(CRIO_DROP_IN_HEADER), true);
- * ```
- */
-export const CRIO_DROP_IN_HEADER: string = writtenHeader("CRI-O");
+/** The first line of a drop-in rtconf writes. */
+const CRIO_DROP_IN_HEADER: string = writtenHeader("CRI-O");
 
 const RUNTIME = ["crio", "runtime"];
 const RUNTIMES = [...RUNTIME, "runtimes"];
 const DEFAULT = [...RUNTIME, "default_runtime"];
 
-function expectTable(doc: TomlDocument, path: string[]): void {
-  const value = doc.get(path);
+/**
+ * Where CRI-O keeps the settings rtconf changes.
+ */
+export const CRIO_KEYS: SettingKeys = {
+  runtime: (name) => [...RUNTIMES, name],
+  runtimeExecutable: (name) => [...RUNTIMES, name, "runtime_path"],
+  defaultRuntime: DEFAULT,
+};
+
+function expectTable(doc: TomlDocument, keys: string[]): void {
+  const value = doc.get(keys);
   if (value !== undefined && !isTable(value)) {
-    throw new RtconfError(`${doc.file}: ${path.join(".")} is not a table`);
+    throw new RtconfError(`${doc.file}: ${keys.join(".")} is not a table`);
   }
 }
 
@@ -64,18 +48,18 @@ function expectTable(doc: TomlDocument, path: string[]): void {
 function applyRule(doc: TomlDocument, rule: Rule, effective: TomlTable): void {
   switch (rule.op) {
     case "add-runtime": {
-      const path = [...RUNTIMES, rule.name];
-      for (let i = 1; i <= path.length; i++) expectTable(doc, path.slice(0, i));
-      if (isTable(doc.get(path))) {
-        doc.set([...path, "runtime_path"], rule.path);
-        doc.set([...path, "runtime_type"], "oci");
+      const keys = [...RUNTIMES, rule.name];
+      for (let i = 1; i <= keys.length; i++) expectTable(doc, keys.slice(0, i));
+      if (isTable(doc.get(keys))) {
+        doc.set([...keys, "runtime_path"], rule.path);
+        doc.set([...keys, "runtime_type"], "oci");
         return;
       }
       const table = templateRuntime(valueAt(effective, RUNTIMES), valueAt(effective, DEFAULT)) ??
         {};
       table.runtime_path = rule.path;
       table.runtime_type = "oci";
-      doc.addTable(path, table);
+      doc.addTable(keys, table);
       return;
     }
     case "remove-runtime":
@@ -111,9 +95,11 @@ function holdsNothing(value: TomlValue): boolean {
  * - In place (`dropInPath` `""`) edits `crio.conf`, keeping all it had
  *   (nvidia-ctk replaces the whole file with the runtime table: a marked bug).
  *
+ * The plan is not checked; `planEngine` checks it.
+ *
  * @example Usage
  * ```ts
- * import { planCrio } from "@rtconf/rtconf";
+ * import { planCrio } from "./plan.ts";
  * import { equal } from "node:assert/strict";
  *
  * const [dropIn] = planCrio(
@@ -130,19 +116,7 @@ function holdsNothing(value: TomlValue): boolean {
  * @returns The plan: the drop-in in drop-in mode, else the main config.
  * @throws {RtconfError} for invalid TOML or a config rtconf cannot edit.
  */
-export function planCrio(texts: FileTexts, rules: readonly Rule[], options: CrioOptions): Plan {
-  const plan = planFiles(texts, rules, options);
-  // In drop-in mode only the drop-in is checked: like nvidia-ctk, rtconf
-  // leaves crio.conf alone, even a default there that names the runtime.
-  verifyPlan(plan, rules, {
-    runtime: (name) => [...RUNTIMES, name],
-    runtimePath: (name) => [...RUNTIMES, name, "runtime_path"],
-    defaultRuntime: DEFAULT,
-  });
-  return plan;
-}
-
-function planFiles(texts: FileTexts, rules: readonly Rule[], options: CrioOptions): Plan {
+export function planCrio(texts: FileTexts, rules: readonly Rule[], options: EngineOptions): Plan {
   const { configPath, dropInPath } = options;
   const before = texts[configPath];
   const command = options.source === undefined
@@ -171,21 +145,3 @@ function planFiles(texts: FileTexts, rules: readonly Rule[], options: CrioOption
   const empty = !configures && holdsNothing(doc.data);
   return [{ path: dropInPath, before: dropBefore, after: empty ? undefined : doc.text }];
 }
-
-/**
- * The CRI-O engine.
- *
- * @example Usage
- * ```ts
- * import { crio } from "@rtconf/rtconf";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(crio.files({ configPath: "/etc/crio/crio.conf", dropInPath: "" }), ["/etc/crio/crio.conf"]);
- * ```
- */
-export const crio: Engine<CrioOptions> = {
-  name: "crio",
-  files: (options) =>
-    options.dropInPath === "" ? [options.configPath] : [options.configPath, options.dropInPath],
-  plan: planCrio,
-};

@@ -5,12 +5,9 @@
  * @module
  */
 
-import { dirname } from "node:path";
-import type { Engine, FileTexts } from "../engine.ts";
-import { RtconfError } from "../errors.ts";
-import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../plan.ts";
-import type { Rule } from "../rules.ts";
-import { parseToml, TomlDocument } from "../toml/document.ts";
+import { RtconfError } from "../../errors.ts";
+import { TomlDocument } from "../../formats/toml/document.ts";
+import { parseToml } from "../../formats/toml/parse.ts";
 import {
   formatString,
   isTable,
@@ -19,45 +16,21 @@ import {
   type TomlTable,
   type TomlValue,
   valueAt,
-} from "../toml/value.ts";
-import { verifyPlan } from "../verify.ts";
-import { applyCriRule, type CriTarget, DEFAULT_RUNTIME_TYPE } from "./cri.ts";
+} from "../../formats/toml/values.ts";
+import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../../plan.ts";
+import type { Rule } from "../../rules.ts";
+import type { EngineOptions, FileTexts } from "../engine.ts";
+import { applyCriRule, type CriTarget, DEFAULT_RUNTIME_TYPE } from "./cri_rules.ts";
+import { importPattern, importsFile } from "./imports.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
 /**
- * How containerd is configured.
- *
- * @example Usage
- * ```ts
- * import { type ContainerdOptions, containerd } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const options: ContainerdOptions = { configPath: "/etc/containerd/config.toml", dropInPath: "" };
- * equal(containerd.files(options).length, 1);
- * ```
+ * How containerd is configured: where its files are, and what new runtimes
+ * get when they copy no existing runtime.
  */
-export interface ContainerdOptions {
-  /** The main config, e.g. `/etc/containerd/config.toml`. */
-  configPath: string;
-  /** The drop-in file, e.g. `/etc/containerd/conf.d/99-nvidia.toml`; `""` edits the main config in place. */
-  dropInPath: string;
-  /** The output of `containerd config dump`, when the config comes from the command. */
-  source?: string;
+export interface ContainerdOptions extends EngineOptions {
   /** `runtime_type` for new runtimes that copy none (default `io.containerd.runc.v2`). */
   runtimeType?: string;
-}
-
-/** The `imports` entry that loads a drop-in file: its directory's `*.toml`. */
-function importPattern(dropInPath: string): string {
-  return `${dirname(dropInPath)}/*.toml`;
-}
-
-function globMatches(glob: string, path: string): boolean {
-  const pattern = glob.replace(/[.+^${}()|\\]/g, "\\$&").replaceAll("*", "[^/]*").replaceAll(
-    "?",
-    "[^/]",
-  );
-  return new RegExp(`^${pattern}$`).test(path);
 }
 
 /** The text of a main config that rtconf creates to import the drop-in directory. */
@@ -76,13 +49,7 @@ function ensureImport(
 ): void {
   const pattern = importPattern(dropInPath);
   const imports = main.get(["imports"]) as TomlValue[] | undefined; // checked by checkShape
-  if (
-    imports?.some((item) =>
-      typeof item === "string" && (item === dropInPath || globMatches(item, dropInPath))
-    )
-  ) {
-    return;
-  }
+  if (importsFile(imports, main.file, dropInPath)) return;
   if (Object.keys(main.data).length === 0 && before === undefined) return; // created whole, see below
   if (Object.keys(main.data).length === 0) {
     main.set(["version"], BigInt(version));
@@ -125,10 +92,10 @@ function checkShape(data: TomlTable, file: string, plugin: string): void {
     "containerd",
     "runtimes",
   ]];
-  for (const path of tables) {
-    const value = valueAt(data, path);
+  for (const keys of tables) {
+    const value = valueAt(data, keys);
     if (value !== undefined && !isTable(value)) {
-      throw new RtconfError(`${file}: ${path.join(".")} is not a table`);
+      throw new RtconfError(`${file}: ${keys.join(".")} is not a table`);
     }
   }
   if (data.imports !== undefined && !Array.isArray(data.imports)) {
@@ -153,18 +120,20 @@ function configures(rules: readonly Rule[]): boolean {
  * - Values rtconf changes in a file carry a `# rtconf:` note of what was
  *   there, so that unconfigure puts back the original bytes.
  *
+ * The plan is not checked; {@linkcode planEngine} checks it.
+ *
  * @example Usage
  * ```ts
- * import { planContainerd } from "@rtconf/rtconf";
+ * import { planContainerd } from "./plan.ts";
  * import { equal } from "node:assert/strict";
  *
- * const plan = planContainerd(
+ * const [main, dropIn] = planContainerd(
  *   {},
  *   [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
  *   { configPath: "/etc/containerd/config.toml", dropInPath: "/etc/containerd/conf.d/99-nvidia.toml" },
  * );
- * equal(plan[0].after?.includes('imports = ["/etc/containerd/conf.d/*.toml"]'), true);
- * equal(plan[1].after?.includes("BinaryName = \"/usr/bin/nvidia-container-runtime\""), true);
+ * equal(main.after?.includes('imports = ["/etc/containerd/conf.d/*.toml"]'), true);
+ * equal(dropIn.after?.includes('BinaryName = "/usr/bin/nvidia-container-runtime"'), true);
  * ```
  *
  * @param texts The texts of the main config and the drop-in (`undefined` when missing).
@@ -178,15 +147,7 @@ export function planContainerd(
   rules: readonly Rule[],
   options: ContainerdOptions,
 ): Plan {
-  const { plan, plugin } = planFiles(texts, rules, options);
-  const containerd = ["plugins", plugin, "containerd"];
-  verifyPlan(plan, rules, {
-    runtime: (name) => [...containerd, "runtimes", name],
-    runtimePath: (name) => [...containerd, "runtimes", name, "options", "BinaryName"],
-    defaultRuntime: [...containerd, "default_runtime_name"],
-    cdi: ["plugins", plugin, "enable_cdi"],
-  });
-  return plan;
+  return planFiles(texts, rules, options).plan;
 }
 
 /** The plan, and the CRI plugin id of the main config's version. */
@@ -305,21 +266,3 @@ function planInPlace(
     : doc.text;
   return { path: main.file, before, after };
 }
-
-/**
- * The containerd engine.
- *
- * @example Usage
- * ```ts
- * import { containerd } from "@rtconf/rtconf";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(containerd.files({ configPath: "/c.toml", dropInPath: "" }), ["/c.toml"]);
- * ```
- */
-export const containerd: Engine<ContainerdOptions> = {
-  name: "containerd",
-  files: (options) =>
-    options.dropInPath === "" ? [options.configPath] : [options.configPath, options.dropInPath],
-  plan: planContainerd,
-};

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { copyValue, isTable, type TomlTable, type TomlValue } from "./toml/value.ts";
+import { copyValue, isTable, type TomlTable, type TomlValue } from "../formats/toml/values.ts";
 
 /**
  * The names of the runtimes a new runtime copies, in order of preference.
@@ -24,6 +24,17 @@ function lowLevelRuntimes(defaultRuntime: TomlValue | undefined): string[] {
 
 /**
  * A copy of the first low-level runtime's table found in `runtimes`.
+ *
+ * @example Usage
+ * ```ts
+ * import { templateRuntime } from "./template_runtime.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const runtimes = { crun: { runtime_path: "/usr/bin/crun" }, kata: { runtime_path: "/usr/bin/kata" } };
+ * deepEqual(templateRuntime(runtimes, "kata"), { runtime_path: "/usr/bin/kata" });
+ * deepEqual(templateRuntime(runtimes, "nvidia"), { runtime_path: "/usr/bin/crun" });
+ * equal(templateRuntime({}, undefined), undefined);
+ * ```
  *
  * @param runtimes The engine's runtimes table.
  * @param defaultRuntime The engine's default runtime setting, if any.

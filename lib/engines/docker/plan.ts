@@ -5,35 +5,28 @@
  * @module
  */
 
-import type { Engine, FileTexts } from "../engine.ts";
-import type { Plan } from "../plan.ts";
-import { configureRules, type Rule, type RuntimeSpec } from "../rules.ts";
-import { verifyPlan } from "../verify.ts";
-import { RtconfError } from "../errors.ts";
-import { JsonDocument } from "./json.ts";
+import { JsonDocument } from "../../formats/json/document.ts";
+import type { Plan } from "../../plan.ts";
+import { configureRules, type Rule, type RuntimeSpec } from "../../rules.ts";
+import type { EngineOptions, FileTexts } from "../engine.ts";
+import type { SettingKeys } from "../plan_check.ts";
+import { type DockerRestore, readRestore, restorePath } from "./restore.ts";
 
 /**
- * How Docker is configured.
- *
- * @example Usage
- * ```ts
- * import { type DockerOptions, planDocker } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const options: DockerOptions = { configPath: "/etc/docker/daemon.json" };
- * equal(planDocker({}, [], options)[0].path, "/etc/docker/daemon.json");
- * ```
+ * Where `daemon.json` keeps the settings rtconf changes.
  */
-export interface DockerOptions {
-  /** The daemon config, e.g. `/etc/docker/daemon.json`. */
-  configPath: string;
-}
+export const DOCKER_KEYS: SettingKeys = {
+  runtime: (name) => ["runtimes", name],
+  runtimeExecutable: (name) => ["runtimes", name, "path"],
+  defaultRuntime: ["default-runtime"],
+  cdi: ["features", "cdi"],
+};
 
-/** Checks that the value at `path`, if any, is an object. */
-function objectAt(doc: JsonDocument, path: string[]): boolean {
-  const node = doc.get(path);
+/** Checks that the value under `keys`, if any, is an object. */
+function objectAt(doc: JsonDocument, keys: string[]): boolean {
+  const node = doc.get(keys);
   if (node === undefined) return false;
-  if (node.type !== "object") throw doc.typeError(path, node, "an object");
+  if (node.type !== "object") throw doc.typeError(keys, node, "an object");
   return true;
 }
 
@@ -50,48 +43,6 @@ function runtimePath(doc: JsonDocument, name: string): string | undefined {
   if (!objectAt(doc, ["runtimes"]) || !objectAt(doc, ["runtimes", name])) return undefined;
   const node = doc.get(["runtimes", name, "path"]);
   return node?.type === "string" ? node.value as string : undefined;
-}
-
-/**
- * What configure changed in `daemon.json` and unconfigure puts back: the
- * previous `default-runtime` and `features.cdi` (`null`: there was none),
- * kept in a file beside the config because dockerd refuses unknown keys in
- * daemon.json.
- *
- * @example Usage
- * ```ts
- * import type { DockerRestore } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const restore: DockerRestore = { "default-runtime": "runc", "features.cdi": null };
- * equal(restore["default-runtime"], "runc");
- * ```
- */
-export type DockerRestore = {
-  /** The `default-runtime` before configure changed it. */
-  "default-runtime"?: string;
-  /** `features.cdi` before configure set it; `null`: there was none. */
-  "features.cdi"?: string | number | boolean | null;
-  /** Present when configure created the `features` object. */
-  features?: null;
-};
-
-/**
- * Where rtconf keeps what unconfigure puts back into a `daemon.json`.
- *
- * @example Usage
- * ```ts
- * import { dockerRestorePath } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * equal(dockerRestorePath("/etc/docker/daemon.json"), "/etc/docker/daemon.json.rtconf-restore.json");
- * ```
- *
- * @param configPath The daemon.json.
- * @returns The restore file beside it.
- */
-export function dockerRestorePath(configPath: string): string {
-  return `${configPath}.rtconf-restore.json`;
 }
 
 /** Applies one rule to the document, recording in `restore` what unconfigure puts back. */
@@ -171,20 +122,6 @@ function created(rules: readonly Rule[], configPath: string): { text: string; re
   return { text: doc.text, restore: JSON.stringify(restore) };
 }
 
-/** The restore file's record, or none. */
-function readRestore(text: string | undefined, path: string): DockerRestore {
-  if (text === undefined) return {};
-  try {
-    const value = JSON.parse(text);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value;
-  } catch {
-    // reported below
-  }
-  throw new RtconfError(
-    `${path}: not rtconf's restore record (a JSON object); remove it or fix it`,
-  );
-}
-
 /**
  * The configure rules that would have created this file from nothing, for the
  * runtimes an unconfigure removes (with the paths the file holds), or
@@ -226,9 +163,11 @@ function creatingRules(doc: JsonDocument, rules: readonly Rule[]): Rule[] | unde
  * newline, and unconfigure removes a file that holds exactly what configure
  * would have created from nothing.
  *
+ * The plan is not checked; `planEngine` checks it.
+ *
  * @example Usage
  * ```ts
- * import { planDocker } from "@rtconf/rtconf";
+ * import { planDocker } from "./plan.ts";
  * import { equal } from "node:assert/strict";
  *
  * const [change] = planDocker(
@@ -237,7 +176,7 @@ function creatingRules(doc: JsonDocument, rules: readonly Rule[]): Rule[] | unde
  *     { op: "add-runtime", name: "nvidia", path: "nvidia-container-runtime" },
  *     { op: "set-default", name: "nvidia" },
  *   ],
- *   { configPath: "/etc/docker/daemon.json" },
+ *   { configPath: "/etc/docker/daemon.json", dropInPath: "" },
  * );
  * equal(
  *   change.after,
@@ -255,17 +194,17 @@ function creatingRules(doc: JsonDocument, rules: readonly Rule[]): Rule[] | unde
 export function planDocker(
   texts: FileTexts,
   rules: readonly Rule[],
-  options: DockerOptions,
+  options: EngineOptions,
 ): Plan {
   const { configPath } = options;
-  const restorePath = dockerRestorePath(configPath);
+  const recordPath = restorePath(configPath);
   const before = texts[configPath];
-  const restoreBefore = texts[restorePath];
-  const restore = readRestore(restoreBefore, restorePath);
+  const restoreBefore = texts[recordPath];
+  const restore = readRestore(restoreBefore, recordPath);
   const configures = rules.some((rule) => rule.op === "add-runtime");
   const unchanged = [
     { path: configPath, before, after: before },
-    { path: restorePath, before: restoreBefore, after: restoreBefore },
+    { path: recordPath, before: restoreBefore, after: restoreBefore },
   ];
   if (before === undefined && !configures) return unchanged;
   // dockerd reads a daemon.json that starts with a byte order mark; so does rtconf, and keeps it.
@@ -277,7 +216,7 @@ export function planDocker(
     if (made && before === bom + made.text && JSON.stringify(restore) === made.restore) {
       return [
         { path: configPath, before, after: undefined },
-        { path: restorePath, before: restoreBefore, after: undefined },
+        { path: recordPath, before: restoreBefore, after: undefined },
       ];
     }
   }
@@ -288,45 +227,10 @@ export function planDocker(
   const plan = [
     { path: configPath, before, after: doc.changed ? bom + doc.text : before },
     {
-      path: restorePath,
+      path: recordPath,
       before: restoreBefore,
       after: restoreAfter === restoreBefore ? restoreBefore : restoreAfter,
     },
   ];
-  verifyPlan(plan.slice(0, 1), rules, {
-    runtime: (name) => ["runtimes", name],
-    runtimePath: (name) => ["runtimes", name, "path"],
-    defaultRuntime: ["default-runtime"],
-    cdi: ["features", "cdi"],
-  }, (text) => text.trim() === "" ? {} : JSON.parse(text.slice(bom.length)));
   return plan;
 }
-
-/**
- * The Docker engine.
- *
- * @example Usage
- * ```ts
- * import { docker } from "@rtconf/rtconf";
- * import { deepEqual, equal } from "node:assert/strict";
- *
- * deepEqual(docker.files({ configPath: "/etc/docker/daemon.json" }), [
- *   "/etc/docker/daemon.json",
- *   "/etc/docker/daemon.json.rtconf-restore.json",
- * ]);
- * const [change] = docker.plan(
- *   {},
- *   [{ op: "add-runtime", name: "nvidia", path: "nvidia-container-runtime" }],
- *   { configPath: "/etc/docker/daemon.json" },
- * );
- * equal(change.before, undefined);
- * equal(JSON.parse(change.after!).runtimes.nvidia.path, "nvidia-container-runtime");
- * ```
- */
-export const docker: Engine<DockerOptions> = {
-  name: "docker",
-  files: (
-    options: DockerOptions,
-  ): string[] => [options.configPath, dockerRestorePath(options.configPath)],
-  plan: planDocker,
-};

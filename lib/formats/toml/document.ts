@@ -6,9 +6,10 @@
  * @module
  */
 
-import { parse, TomlError } from "smol-toml";
-import { RtconfError } from "../errors.ts";
-import { type Entry, type Header, type KeyPart, type Layout, scan } from "./scan.ts";
+import { RtconfError } from "../../errors.ts";
+import { NOTE_PREFIX, noteBody, noteValue } from "./notes.ts";
+import { parseToml, parseValue } from "./parse.ts";
+import { type Entry, type Header, type KeyPart, type Layout, scan } from "./scanner.ts";
 import {
   formatKey,
   formatValue,
@@ -18,42 +19,17 @@ import {
   type TomlValue,
   valueAt,
   type ValueStyle,
-} from "./value.ts";
-
-/** The prefix of the notes rtconf leaves in comments. */
-export const NOTE_PREFIX = "# rtconf: ";
-
-/**
- * Parses TOML text strictly (TOML 1.0), integers as `bigint`.
- *
- * @param text The text.
- * @param file The file it came from, for the error message.
- * @returns The root table.
- * @throws {RtconfError} one line naming the file, line and column.
- */
-export function parseToml(text: string, file: string): TomlTable {
-  try {
-    return parse(text.replace(/^\uFEFF/, ""), { integersAsBigInt: true }) as TomlTable;
-  } catch (error) {
-    if (error instanceof TomlError) {
-      const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
-      throw new RtconfError(
-        `${file}: invalid TOML at line ${error.line}, column ${error.column}: ${reason}`,
-      );
-    }
-    throw error;
-  }
-}
+} from "./values.ts";
 
 function names(parts: readonly KeyPart[]): string[] {
   return parts.map((part) => part.name);
 }
 
-function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= path.length && prefix.every((name, i) => path[i] === name);
+function startsWith(keys: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= keys.length && prefix.every((name, i) => keys[i] === name);
 }
 
-function samePath(a: readonly string[], b: readonly string[]): boolean {
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && startsWith(a, b);
 }
 
@@ -110,13 +86,13 @@ export class TomlDocument {
   }
 
   /**
-   * The value at a path.
+   * The value at `keys`.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @returns The value, or `undefined`.
    */
-  get(path: readonly string[]): TomlValue | undefined {
-    return valueAt(this.data, path);
+  get(keys: readonly string[]): TomlValue | undefined {
+    return valueAt(this.data, keys);
   }
 
   /** Replaces a range of the text; the values are parsed again when next asked for. */
@@ -138,24 +114,24 @@ export class TomlDocument {
     return line;
   }
 
-  #headerPath(header: Header | undefined): string[] {
+  #headerKeys(header: Header | undefined): string[] {
     return header ? names(header.key) : [];
   }
 
-  #entryPath(entry: Entry): string[] {
-    return [...this.#headerPath(entry.header), ...names(entry.key)];
+  #entryKeys(entry: Entry): string[] {
+    return [...this.#headerKeys(entry.header), ...names(entry.key)];
   }
 
   /**
-   * The entry that holds the value at `path`. A value inside an inline table
+   * The entry that holds the value at `keys`. A value inside an inline table
    * cannot be edited line by line: `edit` makes that an error.
    */
-  #entry(path: readonly string[], edit = true): Entry | undefined {
-    const entry = this.#layout.entries.find((e) => samePath(this.#entryPath(e), path));
+  #entry(keys: readonly string[], edit = true): Entry | undefined {
+    const entry = this.#layout.entries.find((e) => sameKeys(this.#entryKeys(e), keys));
     if (entry || !edit) return entry;
     const inline = this.#layout.entries.find((e) => {
-      const entryPath = this.#entryPath(e);
-      return entryPath.length < path.length && startsWith(path, entryPath);
+      const entryKeys = this.#entryKeys(e);
+      return entryKeys.length < keys.length && startsWith(keys, entryKeys);
     });
     if (inline) throw this.#valueError(inline);
     return undefined;
@@ -165,27 +141,27 @@ export class TomlDocument {
   #valueError(entry: Entry): RtconfError {
     return new RtconfError(
       `${this.file}: line ${this.#line(entry.lineStart)}: ${
-        this.#entryPath(entry).join(".")
+        this.#entryKeys(entry).join(".")
       } is written as an inline value; rtconf edits tables written as [sections]`,
     );
   }
 
-  #owner(path: readonly string[]): Owner {
+  #owner(keys: readonly string[]): Owner {
     const { headers, entries } = this.#layout;
-    const header = headers.find((h) => h.kind === "table" && samePath(names(h.key), path));
+    const header = headers.find((h) => h.kind === "table" && sameKeys(names(h.key), keys));
     if (header) return { kind: "header", header };
     const value = entries.find((e) => {
-      const entryPath = this.#entryPath(e);
-      return entryPath.length <= path.length && startsWith(path, entryPath);
+      const entryKeys = this.#entryKeys(e);
+      return entryKeys.length <= keys.length && startsWith(keys, entryKeys);
     });
     if (value) return { kind: "value", entry: value };
     const dotted = entries.filter((e) => {
-      const entryPath = this.#entryPath(e);
-      return entryPath.length > path.length && startsWith(entryPath, path) &&
-        this.#headerPath(e.header).length < path.length;
+      const entryKeys = this.#entryKeys(e);
+      return entryKeys.length > keys.length && startsWith(entryKeys, keys) &&
+        this.#headerKeys(e.header).length < keys.length;
     });
     if (dotted.length) return { kind: "dotted", entries: dotted };
-    const descendant = headers.find((h) => startsWith(names(h.key), path));
+    const descendant = headers.find((h) => startsWith(names(h.key), keys));
     if (descendant) return { kind: "implicit", header: descendant };
     return { kind: "absent" };
   }
@@ -234,20 +210,20 @@ export class TomlDocument {
     return "";
   }
 
-  /** How a new header for `path` is written: its indentation and key text. */
-  #headerStyle(path: readonly string[]): { indent: string; key: string } {
+  /** How a new header for `keys` is written: its indentation and key text. */
+  #headerStyle(keys: readonly string[]): { indent: string; key: string } {
     let best: Header | undefined;
     let bestLength = 0;
     for (const header of this.#layout.headers) {
-      const headerPath = names(header.key);
+      const headerKeys = names(header.key);
       let common = 0;
       while (
-        common < Math.min(headerPath.length, path.length) && headerPath[common] === path[common]
+        common < Math.min(headerKeys.length, keys.length) && headerKeys[common] === keys[common]
       ) {
         common++;
       }
       // Prefer a sibling (same depth), then the longest shared prefix.
-      const score = common * 2 + (headerPath.length === path.length ? 1 : 0);
+      const score = common * 2 + (headerKeys.length === keys.length ? 1 : 0);
       if (common > 0 && score > bestLength) {
         best = header;
         bestLength = score;
@@ -256,22 +232,22 @@ export class TomlDocument {
     const common = best ? Math.floor(bestLength / 2) : 0;
     const key = [
       ...(best ? best.key.slice(0, common).map((part) => part.raw) : []),
-      ...path.slice(common).map(formatKey),
+      ...keys.slice(common).map(formatKey),
     ].join(".");
     if (!best) return { indent: "", key };
     const step = this.#headerStep();
-    const depth = path.length - best.key.length;
+    const depth = keys.length - best.key.length;
     const indent = depth >= 0
       ? best.indent + step.repeat(depth)
       : best.indent.slice(0, Math.max(0, best.indent.length + step.length * depth));
     return { indent, key };
   }
 
-  /** The text of new `[tables]` for `table` at `path`, in the style of its siblings. */
-  #tableText(path: readonly string[], table: TomlTable): string {
-    const { indent, key } = this.#headerStyle(path);
+  /** The text of new `[tables]` for `table` at `keys`, in the style of its siblings. */
+  #tableText(keys: readonly string[], table: TomlTable): string {
+    const { indent, key } = this.#headerStyle(keys);
     const sibling = this.#layout.headers.find((h) =>
-      h.key.length === path.length && startsWith(names(h.key), path.slice(0, -1))
+      h.key.length === keys.length && startsWith(names(h.key), keys.slice(0, -1))
     );
     const siblingEntry = sibling && this.#layout.entries.find((e) => e.header === sibling);
     const bodyIndent = siblingEntry && sibling.indent === indent
@@ -342,23 +318,23 @@ export class TomlDocument {
   }
 
   /**
-   * Sets the value at `path`: replaces an existing value in place, or adds a
+   * Sets the value at `keys`: replaces an existing value in place, or adds a
    * `key = value` line to the table that holds it (creating a `[table]`
    * header where the table has none).
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @param value The new value (not a table).
    */
-  set(path: readonly string[], value: TomlValue): void {
-    const entry = this.#entry(path);
+  set(keys: readonly string[], value: TomlValue): void {
+    const entry = this.#entry(keys);
     if (entry) {
       const literal = this.#text[entry.valueStart] === "'";
-      this.setRaw(path, formatValue(value, { literal }));
+      this.setRaw(keys, formatValue(value, { literal }));
       return;
     }
     const text = formatValue(value, this.#style());
-    const table = path.slice(0, -1);
-    const key = path[path.length - 1];
+    const table = keys.slice(0, -1);
+    const key = keys[keys.length - 1];
     const owner = this.#owner(table);
     switch (owner.kind) {
       case "header": {
@@ -370,7 +346,7 @@ export class TomlDocument {
       }
       case "dotted": {
         const last = owner.entries[owner.entries.length - 1];
-        const prefix = last.key.slice(0, table.length - this.#headerPath(last.header).length)
+        const prefix = last.key.slice(0, table.length - this.#headerKeys(last.header).length)
           .map((part) => part.raw);
         const line = `${last.indent}${[...prefix, formatKey(key)].join(".")} = ${text}\n`;
         this.#insertLines(last.lineEnd, line, false);
@@ -398,10 +374,10 @@ export class TomlDocument {
     }
   }
 
-  /** Where a new table for `path` goes: after the tables that share most of its path. */
-  #placeAfter(path: readonly string[]): number {
-    for (let length = path.length - 1; length > 0; length--) {
-      const prefix = path.slice(0, length);
+  /** Where a new table for `keys` goes: after the tables that share most of its keys. */
+  #placeAfter(keys: readonly string[]): number {
+    for (let length = keys.length - 1; length > 0; length--) {
+      const prefix = keys.slice(0, length);
       const related = this.#layout.headers.filter((h) => startsWith(names(h.key), prefix));
       if (related.length) return this.#bodyEnd(related[related.length - 1]);
     }
@@ -409,58 +385,58 @@ export class TomlDocument {
   }
 
   /**
-   * Adds a new table at `path` in `[header]` style, with its sub-tables, after
-   * the last table under `path`'s parent (its siblings), in the file's style.
+   * Adds a new table at `keys` in `[header]` style, with its sub-tables, after
+   * the last table under `keys`'s parent (its siblings), in the file's style.
    *
-   * @param path The new table's keys.
+   * @param keys The new table's keys.
    * @param table Its contents.
    */
-  addTable(path: readonly string[], table: TomlTable): void {
-    if (this.get(path) !== undefined) {
-      throw new RtconfError(`internal error: ${path.join(".")} exists already in ${this.file}`);
+  addTable(keys: readonly string[], table: TomlTable): void {
+    if (this.get(keys) !== undefined) {
+      throw new RtconfError(`internal error: ${keys.join(".")} exists already in ${this.file}`);
     }
-    const parent = path.slice(0, -1);
+    const parent = keys.slice(0, -1);
     const parentOwner = this.#owner(parent);
     if (parentOwner.kind === "value") throw this.#valueError(parentOwner.entry);
     const related = this.#layout.headers.filter((h) => startsWith(names(h.key), parent));
-    const at = related.length ? this.#bodyEnd(related[related.length - 1]) : this.#placeAfter(path);
-    this.#insertLines(at, this.#tableText(path, table), this.#text.trim() !== "");
+    const at = related.length ? this.#bodyEnd(related[related.length - 1]) : this.#placeAfter(keys);
+    this.#insertLines(at, this.#tableText(keys, table), this.#text.trim() !== "");
   }
 
   /**
-   * The text of the value at `path`, as the file writes it.
+   * The text of the value at `keys`, as the file writes it.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @returns The value's text, or `undefined` when the file has no such value.
    */
-  raw(path: readonly string[]): string | undefined {
-    const entry = this.#entry(path);
+  raw(keys: readonly string[]): string | undefined {
+    const entry = this.#entry(keys);
     return entry && this.#text.slice(entry.valueStart, entry.valueEnd);
   }
 
   /**
    * Replaces the text of an existing value.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @param text The new value's TOML text.
    */
-  setRaw(path: readonly string[], text: string): void {
-    const entry = this.#entry(path);
-    if (!entry) throw new RtconfError(`internal error: no ${path.join(".")} in ${this.file}`);
+  setRaw(keys: readonly string[], text: string): void {
+    const entry = this.#entry(keys);
+    if (!entry) throw new RtconfError(`internal error: no ${keys.join(".")} in ${this.file}`);
     if (this.#text.slice(entry.valueStart, entry.valueEnd) !== text) {
       this.#splice(entry.valueStart, entry.valueEnd, text);
     }
   }
 
   /**
-   * Removes the value at `path` with its whole line. A `[table]` header that
+   * Removes the value at `keys` with its whole line. A `[table]` header that
    * rtconf added (`# rtconf: added`) goes too when its last value goes.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @returns Whether there was such a value.
    */
-  delete(path: readonly string[]): boolean {
-    const entry = this.#entry(path);
+  delete(keys: readonly string[]): boolean {
+    const entry = this.#entry(keys);
     if (!entry) return false;
     const header = entry.header;
     const last = header !== undefined &&
@@ -484,15 +460,15 @@ export class TomlDocument {
   }
 
   /**
-   * Appends an item to the array at `path`, in the array's own layout.
+   * Appends an item to the array at `keys`, in the array's own layout.
    *
-   * @param path The keys of an existing array.
+   * @param keys The keys of an existing array.
    * @param item The new item.
    */
-  appendItem(path: readonly string[], item: TomlValue): void {
-    const raw = this.raw(path);
+  appendItem(keys: readonly string[], item: TomlValue): void {
+    const raw = this.raw(keys);
     if (raw === undefined) {
-      throw new RtconfError(`internal error: no ${path.join(".")} in ${this.file}`);
+      throw new RtconfError(`internal error: no ${keys.join(".")} in ${this.file}`);
     }
     const text = formatValue(item, { literal: /^\[\s*'/.test(raw) });
     const inner = raw.slice(1, -1);
@@ -511,21 +487,21 @@ export class TomlDocument {
         ? `[${content}\n${indent}${text},${trailing}]`
         : `[${content},\n${indent}${text}${trailing}]`;
     }
-    this.setRaw(path, next);
+    this.setRaw(keys, next);
   }
 
   /**
-   * Removes an item from the array at `path`, with the separator that came
+   * Removes an item from the array at `keys`, with the separator that came
    * with it, so that {@linkcode appendItem} then `removeItem` gives back the
    * original text.
    *
-   * @param path The keys of an existing array.
+   * @param keys The keys of an existing array.
    * @param item The item to remove.
    * @returns Whether the item was there.
    */
-  removeItem(path: readonly string[], item: string): boolean {
-    const raw = this.raw(path);
-    const value = this.get(path);
+  removeItem(keys: readonly string[], item: string): boolean {
+    const raw = this.raw(keys);
+    const value = this.get(keys);
     if (raw === undefined || !Array.isArray(value) || !value.includes(item)) return false;
     const expected = value.filter((v) => v !== item);
     for (const quoted of [formatValue(item), formatValue(item, { literal: true })]) {
@@ -539,41 +515,35 @@ export class TomlDocument {
         before.replace(/,?[ \t]*$/, "") + after,
       ];
       for (const candidate of candidates) {
-        let parsed: unknown;
-        try {
-          parsed = parse(`x = ${candidate}`).x;
-        } catch {
-          continue;
-        }
-        if (JSON.stringify(parsed) === JSON.stringify(expected)) {
-          this.setRaw(path, candidate);
+        if (sameValue(parseValue(candidate), expected)) {
+          this.setRaw(keys, candidate);
           return true;
         }
       }
     }
     throw new RtconfError(
-      `${this.file}: cannot remove ${formatValue(item)} from ${path.join(".")}`,
+      `${this.file}: cannot remove ${formatValue(item)} from ${keys.join(".")}`,
     );
   }
 
   /**
-   * Removes the table at `path`, its sub-tables and its header lines, with
+   * Removes the table at `keys`, its sub-tables and its header lines, with
    * one blank line before each removed block when there is one.
    *
-   * @param path The table's keys.
+   * @param keys The table's keys.
    * @returns Whether there was such a table.
    */
-  removeTable(path: readonly string[]): boolean {
-    if (!isTable(this.get(path))) return false;
+  removeTable(keys: readonly string[]): boolean {
+    if (!isTable(this.get(keys))) return false;
     const ranges: [number, number][] = [];
     for (const entry of this.#layout.entries) {
-      const entryPath = this.#entryPath(entry);
-      if (startsWith(entryPath, path) && this.#headerPath(entry.header).length < path.length) {
+      const entryKeys = this.#entryKeys(entry);
+      if (startsWith(entryKeys, keys) && this.#headerKeys(entry.header).length < keys.length) {
         ranges.push([entry.lineStart, entry.lineEnd]);
       }
     }
     for (const header of this.#layout.headers) {
-      if (startsWith(names(header.key), path)) {
+      if (startsWith(names(header.key), keys)) {
         let start = header.lineStart;
         const before = this.#text.slice(0, start);
         const blank = /(?:^|\n)([ \t]*\r?\n)$/.exec(before);
@@ -590,15 +560,15 @@ export class TomlDocument {
    * `# rtconf: added`), so that {@linkcode restore} can put it back. A value
    * that already carries a note keeps it: the note records the original.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @param value The new value.
    */
-  change(path: readonly string[], value: TomlValue): void {
-    if (sameValue(this.get(path), value)) return;
-    const raw = this.raw(path);
-    this.set(path, value);
-    if (this.note(path) === undefined) {
-      this.addNote(path, raw === undefined ? "added" : `was ${raw}`);
+  change(keys: readonly string[], value: TomlValue): void {
+    if (sameValue(this.get(keys), value)) return;
+    const raw = this.raw(keys);
+    this.set(keys, value);
+    if (this.note(keys) === undefined) {
+      this.addNote(keys, raw === undefined ? "added" : `was ${raw}`);
     }
   }
 
@@ -606,27 +576,27 @@ export class TomlDocument {
    * Puts back what {@linkcode change} noted: the original text of the value,
    * or no value at all. Without a `was` note the value is removed.
    *
-   * @param path The keys.
+   * @param keys The keys.
    */
-  restore(path: readonly string[]): void {
-    const note = this.note(path);
+  restore(keys: readonly string[]): void {
+    const note = this.note(keys);
     if (note?.startsWith("was ") && noteValue(note) !== undefined) {
-      this.removeNote(path);
-      this.setRaw(path, note.slice("was ".length));
+      this.removeNote(keys);
+      this.setRaw(keys, note.slice("was ".length));
     } else {
-      this.delete(path);
+      this.delete(keys);
     }
   }
 
   /**
-   * The note rtconf left in the comment after the value at `path`: the text
+   * The note rtconf left in the comment after the value at `keys`: the text
    * after `# rtconf: ` up to the end of the note.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @returns The note, or `undefined`.
    */
-  note(path: readonly string[]): string | undefined {
-    const entry = this.#entry(path, false);
+  note(keys: readonly string[]): string | undefined {
+    const entry = this.#entry(keys, false);
     if (!entry || entry.commentStart === undefined) return undefined;
     const comment = this.#text.slice(entry.commentStart, entry.contentEnd);
     if (!comment.startsWith(NOTE_PREFIX)) return undefined;
@@ -634,16 +604,16 @@ export class TomlDocument {
   }
 
   /**
-   * Leaves a note (`# rtconf: NOTE`) after the value at `path`, before any
+   * Leaves a note (`# rtconf: NOTE`) after the value at `keys`, before any
    * comment the line has; {@linkcode removeNote} takes it back exactly.
    *
-   * @param path The keys.
+   * @param keys The keys.
    * @param note The note: a word, a space and a TOML value at the most.
    */
-  addNote(path: readonly string[], note: string): void {
-    const entry = this.#entry(path);
+  addNote(keys: readonly string[], note: string): void {
+    const entry = this.#entry(keys);
     if (!entry) {
-      throw new RtconfError(`internal error: no ${path.join(".")} to note in ${this.file}`);
+      throw new RtconfError(`internal error: no ${keys.join(".")} to note in ${this.file}`);
     }
     if (entry.commentStart === undefined) {
       this.#splice(entry.contentEnd, entry.contentEnd, ` ${NOTE_PREFIX}${note}`);
@@ -653,13 +623,13 @@ export class TomlDocument {
   }
 
   /**
-   * Removes the note after the value at `path`.
+   * Removes the note after the value at `keys`.
    *
-   * @param path The keys.
+   * @param keys The keys.
    */
-  removeNote(path: readonly string[]): void {
-    const note = this.note(path);
-    const entry = this.#entry(path);
+  removeNote(keys: readonly string[]): void {
+    const note = this.note(keys);
+    const entry = this.#entry(keys);
     if (note === undefined || !entry || entry.commentStart === undefined) return;
     const end = entry.commentStart + NOTE_PREFIX.length + note.length;
     if (end === entry.contentEnd) {
@@ -668,31 +638,5 @@ export class TomlDocument {
     } else {
       this.#splice(entry.commentStart, end + 1, "");
     }
-  }
-}
-
-/** The note at the start of a comment body: a word and, after a space, a TOML value. */
-function noteBody(body: string): string {
-  const word = /^[a-z-]+/.exec(body)?.[0] ?? "";
-  if (body[word.length] !== " " || body[word.length + 1] === "#") return word;
-  const rest = body.slice(word.length + 1);
-  const { entries } = scan(`x = ${rest}\n`);
-  const length = entries[0] ? entries[0].valueEnd - 4 : 0;
-  return length > 0 ? `${word} ${rest.slice(0, length)}` : word;
-}
-
-/**
- * The TOML value in a note such as `was "runc"`.
- *
- * @param note The note.
- * @returns The value, or `undefined` when the note has none.
- */
-export function noteValue(note: string): TomlValue | undefined {
-  const space = note.indexOf(" ");
-  if (space < 0) return undefined;
-  try {
-    return parse(`x = ${note.slice(space + 1)}`, { integersAsBigInt: true }).x as TomlValue;
-  } catch {
-    return undefined;
   }
 }

@@ -14,16 +14,10 @@
  * @module
  */
 
+import { basename, dirname } from "../path.ts";
+
 /**
  * The directories of the hook's PATH, before the hook's own directory.
- *
- * @example Usage
- * ```ts
- * import { HOOK_PATH_DIRS } from "@rtconf/rtconf/hooks";
- * import { equal } from "node:assert/strict";
- *
- * equal(HOOK_PATH_DIRS.includes("/usr/bin"), true);
- * ```
  */
 export const HOOK_PATH_DIRS: readonly string[] = [
   "/usr/local/sbin",
@@ -36,15 +30,6 @@ export const HOOK_PATH_DIRS: readonly string[] = [
 
 /**
  * A hooks.d file, schema 1.0.0, in the field order podman documents.
- *
- * @example Usage
- * ```ts
- * import { type OciHook, ociHook } from "@rtconf/rtconf/hooks";
- * import { equal } from "node:assert/strict";
- *
- * const hook: OciHook = ociHook("/usr/bin/nvidia-container-runtime-hook");
- * equal(hook.stages[0], "prestart");
- * ```
  */
 export interface OciHook {
   /** The schema version, `1.0.0`. */
@@ -67,11 +52,6 @@ export interface OciHook {
   };
   /** The OCI stages to run in. */
   stages: string[];
-}
-
-function dirname(path: string): string {
-  const index = path.lastIndexOf("/");
-  return index <= 0 ? "/" : path.slice(0, index);
 }
 
 /**
@@ -100,7 +80,7 @@ export function ociHook(hookPath: string): OciHook {
     version: "1.0.0",
     hook: {
       path: hookPath,
-      args: [hookPath.slice(hookPath.lastIndexOf("/") + 1), "prestart"],
+      args: [basename(hookPath), "prestart"],
       env: [`PATH=${dirs.join(":")}`],
     },
     when: { always: true, commands: [".*"] },

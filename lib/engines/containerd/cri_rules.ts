@@ -4,11 +4,12 @@
  * @module
  */
 
-import { RtconfError } from "../errors.ts";
-import type { Rule } from "../rules.ts";
-import type { TomlDocument } from "../toml/document.ts";
-import { isTable, type TomlTable, valueAt } from "../toml/value.ts";
-import { templateRuntime } from "../low_level.ts";
+import { RtconfError } from "../../errors.ts";
+import type { TomlDocument } from "../../formats/toml/document.ts";
+import { isTable, type TomlTable, valueAt } from "../../formats/toml/values.ts";
+import type { Rule } from "../../rules.ts";
+import type { SettingKeys } from "../plan_check.ts";
+import { templateRuntime } from "../template_runtime.ts";
 
 /** The runtime type nvidia-ctk fills in. */
 export const DEFAULT_RUNTIME_TYPE = "io.containerd.runc.v2";
@@ -27,15 +28,44 @@ export interface CriTarget {
   runtimeType: string;
 }
 
-/** The paths of the CRI settings rtconf edits. */
-function paths(target: CriTarget) {
-  const containerd = ["plugins", target.plugin, "containerd"];
+/**
+ * The keys of the CRI settings rtconf edits, for the CRI plugin `plugin`.
+ *
+ * @example Usage
+ * ```ts
+ * import { criKeys } from "./cri_rules.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const keys = criKeys("io.containerd.grpc.v1.cri", 2);
+ * deepEqual(keys.runtimeExecutable("nvidia"), [
+ *   "plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "nvidia", "options", "BinaryName",
+ * ]);
+ * deepEqual(keys.cdi, ["plugins", "io.containerd.grpc.v1.cri", "enable_cdi"]);
+ * ```
+ *
+ * @param plugin The CRI plugin id.
+ * @param version The config version.
+ * @returns The keys.
+ */
+export function criKeys(
+  plugin: string,
+  version: number,
+): SettingKeys & { runtimes: string[]; cdi: string[] } {
+  const containerd = ["plugins", plugin, "containerd"];
   return {
     runtimes: [...containerd, "runtimes"],
-    runtime: (name: string) => [...containerd, "runtimes", name],
+    runtime: (name) => [...containerd, "runtimes", name],
+    runtimeExecutable: (name) => [...containerd, "runtimes", name, "options", "BinaryName"],
     defaultRuntime: [...containerd, "default_runtime_name"],
-    cdi: ["plugins", target.plugin, "enable_cdi"],
+    cdi: ["plugins", plugin, "enable_cdi"],
+    bookkeeping: [["version"], ["imports"]],
+    // containerd 1.x drops its built-in runc when a file has a runtimes table.
+    addedWhereMissing: version <= 2 ? [[...containerd, "runtimes", "runc"]] : [],
   };
+}
+
+function keysOf(target: CriTarget) {
+  return criKeys(target.plugin, target.version);
 }
 
 /**
@@ -68,16 +98,16 @@ function builtInRunc(runtimeType: string): TomlTable {
   return { runtime_type: runtimeType, sandbox_mode: "podsandbox", options: {} };
 }
 
-function expectTable(target: CriTarget, path: string[]): void {
-  const value = target.doc.get(path);
+function expectTable(target: CriTarget, keys: string[]): void {
+  const value = target.doc.get(keys);
   if (value !== undefined && !isTable(value)) {
-    throw new RtconfError(`${target.doc.file}: ${path.join(".")} is not a table`);
+    throw new RtconfError(`${target.doc.file}: ${keys.join(".")} is not a table`);
   }
 }
 
 function addRuntime(target: CriTarget, name: string, path: string): void {
   const { doc } = target;
-  const p = paths(target);
+  const p = keysOf(target);
   for (const table of [["plugins"], ["plugins", target.plugin], p.runtimes, p.runtime(name)]) {
     expectTable(target, table);
   }
@@ -100,7 +130,7 @@ function addRuntime(target: CriTarget, name: string, path: string): void {
 
 function removeRuntime(target: CriTarget, name: string): void {
   const { doc } = target;
-  const p = paths(target);
+  const p = keysOf(target);
   expectTable(target, p.runtimes);
   expectTable(target, p.runtime(name));
   doc.removeTable(p.runtime(name));
@@ -121,7 +151,7 @@ function removeRuntime(target: CriTarget, name: string): void {
  * @param rule The rule.
  */
 export function applyCriRule(target: CriTarget, rule: Rule): void {
-  const p = paths(target);
+  const p = keysOf(target);
   switch (rule.op) {
     case "add-runtime":
       return addRuntime(target, rule.name, rule.path);

@@ -6,33 +6,24 @@
 
 /**
  * A TOML table: keys in file order. Integers are `bigint`, floats `number`.
- *
- * @example Usage
- * ```ts
- * import type { TomlTable } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const table: TomlTable = { version: 2n, plugins: {} };
- * equal(table.version, 2n);
- * ```
  */
 export type TomlTable = { [key: string]: TomlValue };
 /**
  * Any TOML value; dates and times are the parser's `Date` subclass.
- *
- * @example Usage
- * ```ts
- * import type { TomlValue } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const values: TomlValue[] = ["runc", 16384n, 0.5, true, ["a"], { key: "value" }];
- * equal(values.length, 6);
- * ```
  */
 export type TomlValue = string | bigint | number | boolean | Date | TomlValue[] | TomlTable;
 
 /**
  * Whether a value is a table (not an array, not a date).
+ *
+ * @example Usage
+ * ```ts
+ * import { isTable } from "./values.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isTable({}), true);
+ * equal(isTable([]), false);
+ * ```
  *
  * @param value The value.
  * @returns `true` for a table.
@@ -43,18 +34,28 @@ export function isTable(value: unknown): value is TomlTable {
 }
 
 /**
- * The value at a path of nested tables.
+ * The value under a list of keys, one per level of nested tables.
+ *
+ * @example Usage
+ * ```ts
+ * import { valueAt } from "./values.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const config = { plugins: { cri: { enable_cdi: true } } };
+ * equal(valueAt(config, ["plugins", "cri", "enable_cdi"]), true);
+ * equal(valueAt(config, ["plugins", "cri", "enable_cdi", "x"]), undefined);
+ * ```
  *
  * @param table The root table.
- * @param path The keys.
- * @returns The value, or `undefined` where the path does not lead to one.
+ * @param keys The keys.
+ * @returns The value, or `undefined` where the keys do not lead to one.
  */
 export function valueAt(
   table: TomlTable | undefined,
-  path: readonly string[],
+  keys: readonly string[],
 ): TomlValue | undefined {
   let value: TomlValue | undefined = table;
-  for (const key of path) {
+  for (const key of keys) {
     if (!isTable(value) || !Object.hasOwn(value, key)) return undefined;
     value = value[key];
   }
@@ -63,6 +64,15 @@ export function valueAt(
 
 /**
  * A deep copy of a value.
+ *
+ * @example Usage
+ * ```ts
+ * import { copyValue } from "./values.ts";
+ * import { notEqual } from "node:assert/strict";
+ *
+ * const table = { options: { SystemdCgroup: true } };
+ * notEqual(copyValue(table).options, table.options);
+ * ```
  *
  * @param value The value.
  * @returns The copy.
@@ -81,6 +91,14 @@ export function copyValue<T extends TomlValue>(value: T): T {
  * Merges `over` into a copy of `base`, table by table (values and arrays of
  * `over` win), as containerd 2.1 merges imported files.
  *
+ * @example Usage
+ * ```ts
+ * import { mergeTables } from "./values.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(mergeTables({ a: { b: 1n, c: [1n] } }, { a: { c: [2n] } }), { a: { b: 1n, c: [2n] } });
+ * ```
+ *
  * @param base The lower table.
  * @param over The upper table.
  * @returns The merged copy.
@@ -96,6 +114,15 @@ export function mergeTables(base: TomlTable, over: TomlTable): TomlTable {
 
 /**
  * Whether two values are equal, type for type (`1` the integer is not `1.0`).
+ *
+ * @example Usage
+ * ```ts
+ * import { sameValue } from "./values.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(sameValue({ a: [1n] }, { a: [1n] }), true);
+ * equal(sameValue(1n, 1), false);
+ * ```
  *
  * @param a A value.
  * @param b Another.
@@ -131,6 +158,14 @@ const ESCAPES: Record<string, string> = {
 /**
  * A basic (double-quoted) TOML string.
  *
+ * @example Usage
+ * ```ts
+ * import { formatString } from "./values.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(formatString('a "b"\n'), '"a \\"b\\"\\n"');
+ * ```
+ *
  * @param value The string.
  * @returns Its TOML text.
  */
@@ -147,6 +182,15 @@ export function formatString(value: string): string {
 /**
  * A key part: bare where TOML allows it, else a basic string.
  *
+ * @example Usage
+ * ```ts
+ * import { formatKey } from "./values.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(formatKey("runc"), "runc");
+ * equal(formatKey("io.containerd.grpc.v1.cri"), '"io.containerd.grpc.v1.cri"');
+ * ```
+ *
  * @param key The key.
  * @returns Its TOML text.
  */
@@ -162,6 +206,15 @@ export interface ValueStyle {
 
 /**
  * A value's TOML 1.0 text, on one line (tables inline).
+ *
+ * @example Usage
+ * ```ts
+ * import { formatValue } from "./values.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(formatValue(["a", 2n, 1, { x: true }]), '["a", 2, 1.0, { x = true }]');
+ * equal(formatValue("/usr/bin", { literal: true }), "'/usr/bin'");
+ * ```
  *
  * @param value The value.
  * @param style Quoting preferences.

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { RtconfError } from "../errors.ts";
-import type { TomlTable } from "../toml/value.ts";
+import { RtconfError } from "../../errors.ts";
+import type { TomlTable } from "../../formats/toml/values.ts";
 
 /**
  * The config version of a containerd config, as nvidia-ctk and containerd
@@ -14,7 +14,7 @@ import type { TomlTable } from "../toml/value.ts";
  *
  * @example Usage
  * ```ts
- * import { configVersion } from "@rtconf/rtconf";
+ * import { configVersion } from "./version.ts";
  * import { equal } from "node:assert/strict";
  *
  * equal(configVersion({}, "/etc/containerd/config.toml"), 2);
@@ -48,7 +48,7 @@ export function configVersion(data: TomlTable, file: string): number {
  *
  * @example Usage
  * ```ts
- * import { criPluginId } from "@rtconf/rtconf";
+ * import { criPluginId } from "./version.ts";
  * import { equal } from "node:assert/strict";
  *
  * equal(criPluginId(2), "io.containerd.grpc.v1.cri");

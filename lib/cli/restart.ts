@@ -1,0 +1,76 @@
+/**
+ * Restarting (or reloading) an engine after its files changed:
+ * `--restart=systemd` runs `systemctl restart UNIT` on the host,
+ * `--restart=signal` sends the engine its reload signal.
+ *
+ * @module
+ */
+
+import type { Engine } from "../engines/engine.ts";
+import { RtconfError } from "../errors.ts";
+import { commandOutput } from "../io/command.ts";
+import { readText } from "../io/files.ts";
+import type { HostRoot } from "./host_root.ts";
+import type { Reporter } from "./output.ts";
+
+/** How the CLI restarts an engine after its files changed. */
+export type RestartMode = "none" | "systemd" | "signal";
+
+/**
+ * Sends the engine its reload signal, found by its pid file on the host.
+ *
+ * @param engine The engine; it must reload on a signal.
+ * @param host The host.
+ * @param reporter Where to say what was done.
+ * @throws {RtconfError} when there is no process to signal or the signal fails.
+ */
+async function signalEngine(engine: Engine, host: HostRoot, reporter: Reporter): Promise<void> {
+  const reload = engine.supports.reload;
+  if (!reload) {
+    throw new RtconfError(`${engine.name} does not reload its configuration on a signal`);
+  }
+  const pidFile = host.onDisk(reload.pidFile);
+  const text = await readText(pidFile);
+  const pid = Number(text?.trim());
+  if (!text || !Number.isInteger(pid) || pid <= 0) {
+    throw new RtconfError(
+      `${pidFile}: no ${reload.process} process id to signal; is ${engine.name} running?`,
+    );
+  }
+  try {
+    Deno.kill(pid, reload.signal);
+  } catch (error) {
+    throw new RtconfError(
+      `signalling ${reload.process} (${pid}) failed: ${(error as Error).message}`,
+    );
+  }
+  reporter.info(`signalled ${reload.process} (${pid}) to reload its configuration`);
+}
+
+/**
+ * Restarts an engine as asked, and says so.
+ *
+ * @param mode `systemd` or `signal`.
+ * @param engine The engine.
+ * @param unit The systemd unit.
+ * @param host The host.
+ * @param reporter Where to say what was done.
+ * @throws {RtconfError} when the restart fails.
+ */
+export async function restartEngine(
+  mode: Exclude<RestartMode, "none">,
+  engine: Engine,
+  unit: string,
+  host: HostRoot,
+  reporter: Reporter,
+): Promise<void> {
+  if (mode === "signal") return await signalEngine(engine, host, reporter);
+  const [command, args] = host.command(["systemctl", ["restart", unit]]);
+  const line = [command, ...args].join(" ");
+  try {
+    await commandOutput(command, [...args]);
+  } catch (error) {
+    throw new RtconfError(`restarting ${engine.name} failed: ${(error as Error).message}`);
+  }
+  reporter.info(`restarted ${engine.name} (${line})`);
+}

@@ -1,0 +1,90 @@
+/**
+ * containerd's `imports`: the files it loads beside the main config, and the
+ * entry rtconf adds so that containerd loads its drop-in.
+ *
+ * @module
+ */
+
+import { globMatches } from "../../glob.ts";
+import { basename, dirname, resolve } from "../../path.ts";
+import type { TomlValue } from "../../formats/toml/values.ts";
+import type { FileGlob } from "../engine.ts";
+
+/**
+ * The `imports` entry that loads a drop-in file: its directory's `*.toml`.
+ *
+ * @example Usage
+ * ```ts
+ * import { importPattern } from "./imports.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(importPattern("/etc/containerd/conf.d/99-nvidia.toml"), "/etc/containerd/conf.d/*.toml");
+ * ```
+ *
+ * @param dropInPath The drop-in file.
+ * @returns The pattern.
+ */
+export function importPattern(dropInPath: string): string {
+  return `${dirname(dropInPath)}/*.toml`;
+}
+
+/**
+ * Whether an `imports` list already loads a file: an entry names it, or a
+ * pattern matches it. Relative entries are relative to the main config's
+ * directory, as containerd reads them.
+ *
+ * @example Usage
+ * ```ts
+ * import { importsFile } from "./imports.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const config = "/etc/containerd/config.toml";
+ * equal(importsFile(["conf.d/*.toml"], config, "/etc/containerd/conf.d/99-nvidia.toml"), true);
+ * equal(importsFile(["/etc/containerd/other.toml"], config, "/etc/containerd/conf.d/99-nvidia.toml"), false);
+ * ```
+ *
+ * @param imports The `imports` value.
+ * @param configPath The main config.
+ * @param file The file.
+ * @returns `true` when containerd loads the file.
+ */
+export function importsFile(
+  imports: TomlValue | undefined,
+  configPath: string,
+  file: string,
+): boolean {
+  if (!Array.isArray(imports)) return false;
+  return imports.some((item) =>
+    typeof item === "string" && globMatches(resolve(dirname(configPath), item), file)
+  );
+}
+
+/**
+ * The files an `imports` list loads, as globs in the list's order; relative
+ * entries are relative to the main config's directory.
+ *
+ * @example Usage
+ * ```ts
+ * import { importGlobs } from "./imports.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(importGlobs(["conf.d/*.toml", "/opt/extra.toml"], "/etc/containerd/config.toml"), [
+ *   { dir: "/etc/containerd/conf.d", pattern: "*.toml" },
+ *   { dir: "/opt", pattern: "extra.toml" },
+ * ]);
+ * ```
+ *
+ * @param imports The `imports` value.
+ * @param configPath The main config.
+ * @returns The globs.
+ */
+export function importGlobs(imports: TomlValue | undefined, configPath: string): FileGlob[] {
+  if (!Array.isArray(imports)) return [];
+  const globs: FileGlob[] = [];
+  for (const item of imports) {
+    if (typeof item !== "string") continue;
+    const path = resolve(dirname(configPath), item);
+    globs.push({ dir: dirname(path), pattern: basename(path) });
+  }
+  return globs;
+}

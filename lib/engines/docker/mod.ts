@@ -1,0 +1,41 @@
+/**
+ * Docker: runtimes in `daemon.json`, edited member by member; dockerd reloads
+ * them on SIGHUP.
+ *
+ * @module
+ */
+
+import { parseJsonConfig } from "../../formats/json/parse.ts";
+import type { TomlTable } from "../../formats/toml/values.ts";
+import type { Engine } from "../engine.ts";
+import { DOCKER_KEYS, planDocker } from "./plan.ts";
+import { restorePath } from "./restore.ts";
+import { dockerStatus } from "./status.ts";
+
+/**
+ * The Docker engine.
+ */
+export const docker: Engine = {
+  name: "docker",
+  title: "Docker",
+  defaults: {
+    configPath: "/etc/docker/daemon.json",
+    dropInPath: "",
+    unit: "docker",
+    runtimePath: "nvidia-container-runtime",
+  },
+  supports: {
+    dropIn: false,
+    cdi: true,
+    relativeRuntimePath: true,
+    reload: { signal: "SIGHUP", pidFile: "/var/run/docker.pid", process: "dockerd" },
+  },
+  configCommands: () => [],
+  files: (options) => [options.configPath, restorePath(options.configPath)],
+  loads: () => [],
+  records: (options) => [restorePath(options.configPath)],
+  plan: planDocker,
+  settings: () => DOCKER_KEYS,
+  parse: (text, path) => parseJsonConfig(text, path) as TomlTable,
+  status: dockerStatus,
+};

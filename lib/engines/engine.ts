@@ -1,0 +1,234 @@
+/**
+ * The engine interface: everything rtconf knows about one container engine —
+ * its default files and unit, what it supports, which files it loads, the
+ * commands that print its effective config, how to plan a change and how to
+ * read its state — in one object per engine. The parts that plan and read are
+ * pure functions of file texts, so they run anywhere; the CLI does the I/O.
+ *
+ * @module
+ */
+
+import type { TomlTable } from "../formats/toml/values.ts";
+import type { Plan } from "../plan.ts";
+import type { Rule } from "../rules.ts";
+import type { SettingKeys } from "./plan_check.ts";
+import type { EngineStatus, FileText } from "./status.ts";
+
+/**
+ * The container engines rtconf configures.
+ */
+export type EngineName = "containerd" | "crio" | "docker";
+
+/**
+ * The current text of each file an engine reads, by path; `undefined` for a
+ * file that does not exist.
+ *
+ * @example Usage
+ * ```ts
+ * import { configure, type FileTexts } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const files: FileTexts = { "/etc/docker/daemon.json": undefined };
+ * const [daemonJson] = await configure({ engine: "docker", files, runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }] });
+ * equal(daemonJson.before, undefined);
+ * ```
+ */
+export type FileTexts = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Where an engine's configuration is, for one plan.
+ */
+export interface EngineOptions {
+  /** The main config, e.g. `/etc/containerd/config.toml`. */
+  configPath: string;
+  /**
+   * The drop-in file rtconf writes, e.g. `/etc/containerd/conf.d/99-nvidia.toml`;
+   * `""` edits the main config in place (always for an engine without drop-ins).
+   */
+  dropInPath: string;
+  /** The engine's own report of its config (e.g. `containerd config dump`), when read from it. */
+  source?: string;
+}
+
+/** The defaults of an engine, as it is packaged on Linux distributions. */
+export interface EngineDefaults {
+  /** The main config. */
+  readonly configPath: string;
+  /** The drop-in rtconf writes (`""`: the engine has none, the main config is edited). */
+  readonly dropInPath: string;
+  /** The systemd unit that runs it. */
+  readonly unit: string;
+  /** The NVIDIA runtime's executable when none is given. */
+  readonly runtimePath: string;
+}
+
+/** How an engine reloads its configuration without a restart. */
+export interface ReloadSignal {
+  /** The signal, e.g. `SIGHUP`. */
+  readonly signal: "SIGHUP";
+  /** The file holding the running engine's process id, as the host sees it. */
+  readonly pidFile: string;
+  /** The engine's process name (`/proc/PID/comm`), checked before signalling. */
+  readonly process: string;
+}
+
+/** What an engine supports. */
+export interface EngineSupport {
+  /** A drop-in file that rtconf writes instead of editing the main config. */
+  readonly dropIn: boolean;
+  /** A CDI switch (an engine without one either always has CDI or has none). */
+  readonly cdi: boolean;
+  /** Runtime executables by name, found on the engine's `PATH` (else they must be absolute). */
+  readonly relativeRuntimePath: boolean;
+  /** Reloading its runtimes on a signal; `undefined`: only a restart loads them. */
+  readonly reload?: ReloadSignal;
+}
+
+/** A command and its arguments. */
+export type CommandLine = readonly [command: string, args: readonly string[]];
+
+/**
+ * Files the engine loads beside its main config: the names in `dir` that
+ * match `pattern` (`*`, `?` and `[…]` within one name), in lexical order.
+ */
+export interface FileGlob {
+  /** The directory. */
+  readonly dir: string;
+  /** The pattern of names. */
+  readonly pattern: string;
+}
+
+/**
+ * A tool that generates the engine's main config from a template of its own
+ * (k3s and rke2 for containerd): rtconf's edits of the generated file are
+ * lost at its next start.
+ */
+export interface ConfigTemplate {
+  /** Who generates the config, for messages. */
+  readonly tool: string;
+  /**
+   * The templates the tool would read for this config, the one it reads first
+   * first, and whether the config says it was generated.
+   *
+   * @param configPath The main config.
+   * @param text Its text (`undefined`: missing).
+   * @returns The candidate templates and whether the text was generated.
+   */
+  candidates(configPath: string, text: string | undefined): {
+    templates: string[];
+    generated: boolean;
+  };
+  /**
+   * Plans the template instead of the config.
+   *
+   * @param texts The config's and the template's texts.
+   * @param rules The rules.
+   * @param options The config and the template.
+   * @returns The plan: the template.
+   */
+  plan(
+    texts: FileTexts,
+    rules: readonly Rule[],
+    options: { configPath: string; templatePath: string },
+  ): Plan;
+}
+
+/**
+ * A container engine's configuration handler.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadEngine } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const crio = await loadEngine("crio");
+ * equal(crio.defaults.dropInPath, "/etc/crio/crio.conf.d/99-nvidia.toml");
+ * equal(crio.supports.cdi, false);
+ * const [dropIn] = crio.plan({}, [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }], {
+ *   configPath: crio.defaults.configPath,
+ *   dropInPath: crio.defaults.dropInPath,
+ * });
+ * equal(dropIn.path, "/etc/crio/crio.conf.d/99-nvidia.toml");
+ * ```
+ */
+export interface Engine<Options extends EngineOptions = EngineOptions> {
+  /** The engine's name, as `--runtime` takes it. */
+  readonly name: EngineName;
+  /** The engine's name as people write it (`CRI-O`). */
+  readonly title: string;
+  /** Default paths, unit and runtime executable. */
+  readonly defaults: EngineDefaults;
+  /** What it supports. */
+  readonly supports: EngineSupport;
+  /** The tool that may generate its config from a template, if any. */
+  readonly template?: ConfigTemplate;
+  /**
+   * The commands that print the engine's effective config, tried in order;
+   * none for an engine that has no such command.
+   *
+   * @param executable The engine's executable (`""`: found on `PATH`).
+   * @returns The commands.
+   */
+  configCommands(executable: string): CommandLine[];
+  /**
+   * The files `plan` reads, for these options.
+   *
+   * @param options Where the configuration is.
+   * @returns The paths.
+   */
+  files(options: Options): string[];
+  /**
+   * The files the engine loads besides the main config, in its order, for
+   * the main config's text.
+   *
+   * @param options Where the configuration is.
+   * @param mainText The main config's text (`undefined`: missing).
+   * @returns The globs to expand, in order.
+   */
+  loads(options: Options, mainText: string | undefined): FileGlob[];
+  /**
+   * The new text of every file, after applying the rules.
+   *
+   * @param texts The current texts of the paths `files` named.
+   * @param rules What to change.
+   * @param options Where the configuration is.
+   * @returns The plan.
+   * @throws {RtconfError} for a file rtconf cannot read or edit.
+   */
+  plan(texts: FileTexts, rules: readonly Rule[], options: Options): Plan;
+  /**
+   * Files rtconf keeps beside the configuration for itself, which the
+   * engine does not read (Docker's restore record).
+   *
+   * @param options Where the configuration is.
+   * @returns The paths.
+   */
+  records(options: Options): string[];
+  /**
+   * Where the settings the rules change are, in the files of a plan: what
+   * the check before writing looks at.
+   *
+   * @param texts The files' current texts.
+   * @param options Where the configuration is.
+   * @returns The keys of each setting.
+   * @throws {RtconfError} for a file that does not parse.
+   */
+  settings(texts: FileTexts, options: Options): SettingKeys;
+  /**
+   * The strict parser of the engine's files; TOML when not given.
+   *
+   * @param text A file's text.
+   * @param path The file, for messages.
+   * @returns Its content.
+   * @throws {RtconfError} one line naming the file, line and column.
+   */
+  parse?(text: string, path: string): TomlTable;
+  /**
+   * What the engine's configuration holds, from the files it loads.
+   *
+   * @param files The main config and the files it loads, in the engine's order (existing ones).
+   * @returns The runtimes, the default and CDI, and which file sets each.
+   * @throws {RtconfError} for a file that does not parse.
+   */
+  status(files: readonly FileText[]): EngineStatus;
+}

@@ -1,0 +1,155 @@
+/**
+ * The engines, loaded when first asked for (an engine's format library
+ * loads with it), and the two things done with any engine: a checked plan,
+ * and its status.
+ *
+ * @module
+ */
+
+import { usageError } from "../errors.ts";
+import { parseToml } from "../formats/toml/parse.ts";
+import type { Plan } from "../plan.ts";
+import type { Rule } from "../rules.ts";
+import type { Engine, EngineName, EngineOptions, FileTexts } from "./engine.ts";
+import { checkPlan } from "./plan_check.ts";
+import type { EngineStatus, FileText } from "./status.ts";
+
+/**
+ * The engines, in the order `--help` lists them.
+ *
+ * @example Usage
+ * ```ts
+ * import { ENGINE_NAMES, loadEngine } from "@rtconf/rtconf";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const engines = await Promise.all(ENGINE_NAMES.map(loadEngine));
+ * deepEqual(engines.map((engine) => engine.title), ["containerd", "CRI-O", "Docker"]);
+ * ```
+ */
+export const ENGINE_NAMES: readonly EngineName[] = ["containerd", "crio", "docker"];
+
+const LOADERS: Record<EngineName, () => Promise<Engine>> = {
+  containerd: async () => (await import("./containerd/mod.ts")).containerd,
+  crio: async () => (await import("./crio/mod.ts")).crio,
+  docker: async () => (await import("./docker/mod.ts")).docker,
+};
+
+/**
+ * Whether a name is one of the engines'.
+ *
+ * @example Usage
+ * ```ts
+ * import { isEngineName } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isEngineName("crio"), true);
+ * equal(isEngineName("cri-o"), false);
+ * ```
+ *
+ * @param name A name.
+ * @returns `true` for `containerd`, `crio` and `docker`.
+ */
+export function isEngineName(name: string): name is EngineName {
+  return Object.hasOwn(LOADERS, name);
+}
+
+/**
+ * The engine of that name, with everything rtconf knows about it.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadEngine } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const docker = await loadEngine("docker");
+ * equal(docker.defaults.configPath, "/etc/docker/daemon.json");
+ * equal(docker.supports.reload?.signal, "SIGHUP");
+ * ```
+ *
+ * @param name The engine's name, as `--runtime` takes it.
+ * @returns The engine.
+ * @throws {RtconfError} exit status 2 for a name that is not an engine's.
+ */
+export function loadEngine(name: string): Promise<Engine> {
+  if (!isEngineName(name)) return Promise.reject(usageError(`unrecognized runtime '${name}'`));
+  return LOADERS[name]();
+}
+
+/**
+ * Plans the rules for an engine and checks the plan before anything is
+ * written: every planned file is parsed again, and, read together as the
+ * engine reads them, they must hold what each rule asked for and every other
+ * value as it was.
+ *
+ * @example Usage
+ * ```ts
+ * import { changes, loadEngine, planEngine } from "@rtconf/rtconf";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const docker = await loadEngine("docker");
+ * const options = { configPath: "/etc/docker/daemon.json", dropInPath: "" };
+ * const rules = [{ op: "add-runtime" as const, name: "nvidia", path: "nvidia-container-runtime" }];
+ * equal(changes(planEngine(docker, {}, rules, options)).length, 1);
+ *
+ * // An engine whose plan loses the runtime is stopped before anything is written.
+ * const lossy = { ...docker, plan: () => [{ path: options.configPath, before: undefined, after: "{}\n" }] };
+ * throws(() => planEngine(lossy, {}, rules, options), /would not hold runtime nvidia/);
+ * ```
+ *
+ * @param engine The engine.
+ * @param texts The current texts of the files `engine.files(options)` names.
+ * @param rules What to change.
+ * @param options Where the configuration is.
+ * @returns The plan.
+ * @throws {RtconfError} for a file rtconf cannot read or edit, or (as an
+ * internal error) a plan that does not hold what was asked.
+ */
+export function planEngine<Options extends EngineOptions>(
+  engine: Engine<Options>,
+  texts: FileTexts,
+  rules: readonly Rule[],
+  options: Options,
+): Plan {
+  const plan = engine.plan(texts, rules, options);
+  const records = new Set(engine.records(options));
+  const source = options.source === undefined
+    ? undefined
+    : parseToml(options.source, `the output of ${engine.name}'s config command`);
+  checkPlan(
+    plan.filter((change) => !records.has(change.path)),
+    rules,
+    engine.settings(texts, options),
+    { parse: engine.parse?.bind(engine), source },
+  );
+  return plan;
+}
+
+/**
+ * What an engine's configuration holds, from the texts of the files it
+ * loads, in the order it loads them (containerd: `config.toml`, then its
+ * imports; CRI-O: `crio.conf`, then `crio.conf.d`; Docker: `daemon.json`).
+ *
+ * @example Usage
+ * ```ts
+ * import { engineStatus } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const status = await engineStatus("docker", [{
+ *   path: "/etc/docker/daemon.json",
+ *   text: '{"runtimes": {"nvidia": {"path": "nvidia-container-runtime"}}, "default-runtime": "nvidia"}',
+ * }]);
+ * equal(status.defaultRuntime, "nvidia");
+ * equal(status.runtimes.find((runtime) => runtime.name === "nvidia")?.path, "nvidia-container-runtime");
+ * ```
+ *
+ * @param name The engine.
+ * @param files The files it loads, in order (existing ones only).
+ * @returns What they hold together.
+ * @throws {RtconfError} for a file that does not parse.
+ */
+export async function engineStatus(
+  name: EngineName,
+  files: readonly FileText[],
+): Promise<EngineStatus> {
+  return (await loadEngine(name)).status(files);
+}
