@@ -31,14 +31,6 @@ export const EXIT_USAGE = 2;
 
 /**
  * Exit status of `--check` when the configuration would change.
- *
- * @example Usage
- * ```ts
- * import { EXIT_CHANGES, EXIT_FAILURE, EXIT_USAGE } from "@rtconf/rtconf";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(new Set([EXIT_FAILURE, EXIT_USAGE, EXIT_CHANGES]).size, 3);
- * ```
  */
 export const EXIT_CHANGES = 3;
 

@@ -40,7 +40,7 @@ export type {
 } from "./engines/engine.ts";
 export { ENGINE_NAMES, engineStatus, isEngineName, loadEngine, planEngine } from "./engines/mod.ts";
 export type { SettingKeys } from "./engines/plan_check.ts";
-export type { CdiStatus, EngineStatus, FileText, RuntimeStatus } from "./engines/status.ts";
+export type { CdiStatus, EngineStatus, FileText, RuntimeStatus } from "./engines/engine.ts";
 export { renderStatus } from "./engines/status.ts";
 export type { FileChange, Plan } from "./plan.ts";
 export { changes, CREATED_HEADER, renderPlan } from "./plan.ts";

@@ -177,7 +177,7 @@ async function ensureBundle(): Promise<void> {
   const built = await Deno.stat(BUNDLE).then((i) => i.mtime?.getTime() ?? 0, () => -1);
   const sources = Math.max(
     ...await Promise.all(
-      ["main.ts", "deno.json", "lib", "hooks"].map((p) => newestSource(join(ROOT, p))),
+      ["main.ts", "deno.json", "lib"].map((p) => newestSource(join(ROOT, p))),
     ),
   );
   if (built >= sources) return;

@@ -1,5 +1,5 @@
-import { deepEqual, equal, match } from "node:assert/strict";
-import { rtconf } from "./_helpers.ts";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { rtconf, withFiles } from "./_helpers.ts";
 import { COMMANDS } from "../lib/cli/commands.ts";
 import { helpText } from "../lib/cli/flags.ts";
 import { VERSION } from "../lib/version.ts";
@@ -144,4 +144,38 @@ Deno.test("hook prints the hook on stdout", async () => {
   equal(hook.version, "1.0.0");
   equal(hook.hook.path, "/usr/bin/nvidia-container-runtime-hook");
   deepEqual(hook.stages, ["prestart"]);
+});
+
+Deno.test("--quiet silences what happened and warnings, never results or errors", async () => {
+  await withFiles({ "etc/docker/daemon.json": "{}\n" }, async (root) => {
+    const args = ["--runtime=docker,crio", `--host-root=${root}`, "--enable-cdi"];
+    const loud = await rtconf("runtime", "configure", ...args, "--dry-run");
+    equal(loud.status, 0);
+    match(loud.stderr, /^rtconf: warning: Ignoring cdi\.enabled flag for crio$/m);
+    match(loud.stderr, /^rtconf: would update .*daemon\.json$/m);
+
+    const quiet = await rtconf("runtime", "configure", ...args, "--dry-run", "--quiet");
+    deepEqual(quiet, { status: 0, stdout: loud.stdout, stderr: "" });
+    ok(quiet.stdout.includes('"cdi": true'), "the dry run's result is still printed");
+
+    const written = await rtconf("runtime", "configure", ...args, "--quiet");
+    deepEqual(written, { status: 0, stdout: "", stderr: "" });
+    const again = await rtconf("runtime", "configure", ...args, "--quiet");
+    deepEqual(again, { status: 0, stdout: "", stderr: "" }, "no 'no changes' line");
+    const warned = await rtconf(
+      "runtime",
+      "configure",
+      "--runtime=docker",
+      `--host-root=${root}`,
+      "--config-source=command",
+      "--quiet",
+    );
+    deepEqual(warned, { status: 0, stdout: "", stderr: "" }, "no config-source warning");
+
+    const error = await rtconf("runtime", "configure", "--runtime=podman", "--quiet");
+    deepEqual(error, { status: 2, stdout: "", stderr: "rtconf: unrecognized runtime 'podman'\n" });
+    const status = await rtconf("runtime", "status", `--host-root=${root}`, "--quiet");
+    equal(status.status, 0);
+    match(status.stdout, /^docker: default runtime runc/);
+  });
 });

@@ -12,7 +12,6 @@ import { planEngine } from "../engines/mod.ts";
 import { firstOutput } from "../io/command.ts";
 import { applyChanges, readText, type WriteOptions } from "../io/files.ts";
 import { withLock } from "../io/lock.ts";
-import { dirname } from "../path.ts";
 import { changes, type Plan, renderPlan } from "../plan.ts";
 import { configureRules, type Rule, unconfigureRules } from "../rules.ts";
 import type { HostRoot } from "./host_root.ts";
@@ -42,13 +41,6 @@ async function loadSource(
     }
   }
   return undefined;
-}
-
-/** Runs `fn` holding the locks of all these configs, taken in a fixed order. */
-function withLocks<T>(paths: string[], fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const [first, ...rest] = [...new Set(paths.map((path) => dirname(path)))].sort();
-  if (first === undefined) return fn();
-  return withLock(`${first}/config`, () => withLocks(rest, fn, timeoutMs), timeoutMs);
 }
 
 /** Whether a file exists. */
@@ -181,7 +173,7 @@ export async function runRuntime(
   };
   // Reads and writes happen under the locks, so that two rtconf never interleave.
   const plans = writes
-    ? await withLocks(
+    ? await withLock(
       jobs.map((job) => host.onDisk(job.target.configPath)),
       run,
       invocation.lockTimeoutMs,

@@ -10,6 +10,7 @@ import { loadEngine } from "../engines/mod.ts";
 import { usageError } from "../errors.ts";
 import { isAbsolute } from "../path.ts";
 import type { RuntimeSpec } from "../rules.ts";
+import { LOCK_TIMEOUT_MS } from "../io/lock.ts";
 import type { FlagValues } from "./flags.ts";
 import type { RestartMode } from "./restart.ts";
 
@@ -17,8 +18,6 @@ import type { RestartMode } from "./restart.ts";
 const DEFAULT_RUNTIME_PATH = "nvidia-container-runtime";
 /** The OCI hook executable when none is given. */
 const DEFAULT_HOOK_PATH = "/usr/bin/nvidia-container-runtime-hook";
-/** How long rtconf waits for another rtconf changing the same configuration, by default. */
-const LOCK_TIMEOUT_MS = 10_000;
 
 /** One engine's part of a `runtime configure` / `unconfigure`. */
 export interface EngineTarget {

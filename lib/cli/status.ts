@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EngineStatus, FileText } from "../engines/status.ts";
+import type { EngineStatus, FileText } from "../engines/engine.ts";
 import { renderStatus } from "../engines/status.ts";
 import { globFiles, readText } from "../io/files.ts";
 import type { HostRoot } from "./host_root.ts";

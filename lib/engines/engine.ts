@@ -12,7 +12,6 @@ import type { TomlTable } from "../formats/toml/values.ts";
 import type { Plan } from "../plan.ts";
 import type { Rule } from "../rules.ts";
 import type { SettingKeys } from "./plan_check.ts";
-import type { EngineStatus, FileText } from "./status.ts";
 
 /**
  * The container engines rtconf configures.
@@ -131,6 +130,77 @@ export interface ConfigTemplate {
     rules: readonly Rule[],
     options: { configPath: string; templatePath: string },
   ): Plan;
+}
+
+/**
+ * One runtime an engine knows.
+ */
+export interface RuntimeStatus {
+  /** Its name. */
+  name: string;
+  /** Its executable (`""` when the engine finds it by name). */
+  path: string;
+  /** The file that defines it (`""`: built into the engine). */
+  file: string;
+}
+
+/**
+ * Whether CDI is on, and why.
+ */
+export interface CdiStatus {
+  /** On or off; `null` where it depends on the engine's version. */
+  enabled: boolean | null;
+  /** The file that sets it (`""`: the engine's own default). */
+  file: string;
+  /** The engine's default, in words, when no file sets it (e.g. `on in containerd 2.x, off in 1.x`). */
+  engineDefault?: string;
+}
+
+/**
+ * What an engine's configuration holds.
+ *
+ * @example Usage
+ * ```ts
+ * import { type EngineStatus, engineStatus } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const status: EngineStatus = await engineStatus("crio", []);
+ * equal(status.defaultRuntime, "crun");
+ * equal(status.defaultFile, "");
+ * ```
+ */
+export interface EngineStatus {
+  /** The engine. */
+  engine: EngineName;
+  /** The files read, in the order the engine reads them (existing ones only). */
+  files: string[];
+  /** The runtimes. */
+  runtimes: RuntimeStatus[];
+  /** The default runtime. */
+  defaultRuntime: string;
+  /** The file that sets it (`""`: the engine's built-in default). */
+  defaultFile: string;
+  /** CDI. */
+  cdi: CdiStatus;
+}
+
+/**
+ * A file's path and text.
+ *
+ * @example Usage
+ * ```ts
+ * import { engineStatus, type FileText } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const file: FileText = { path: "/etc/crio/crio.conf", text: '[crio.runtime]\ndefault_runtime = "runc"\n' };
+ * equal((await engineStatus("crio", [file])).defaultRuntime, "runc");
+ * ```
+ */
+export interface FileText {
+  /** The path. */
+  path: string;
+  /** The text. */
+  text: string;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Plan } from "../plan.ts";
 import type { Rule } from "../rules.ts";
 import type { Engine, EngineName, EngineOptions, FileTexts } from "./engine.ts";
 import { checkPlan } from "./plan_check.ts";
-import type { EngineStatus, FileText } from "./status.ts";
+import type { EngineStatus, FileText } from "./engine.ts";
 
 /**
  * The engines, in the order `--help` lists them.

@@ -1,86 +1,13 @@
 /**
- * What an engine's configuration holds — its runtimes, their executables,
- * the default and CDI, and which file says so — and how `runtime status`
- * shows it. Each engine reads its own files (`Engine.status`); this module
- * holds the shapes they share.
+ * What the engines' `status` share — which file sets a value, the runtimes
+ * across files — and how `runtime status` shows a status.
  *
  * @module
  */
 
 import type { TomlTable, TomlValue } from "../formats/toml/values.ts";
 import { isTable, valueAt } from "../formats/toml/values.ts";
-import type { EngineName } from "./engine.ts";
-
-/**
- * One runtime an engine knows.
- */
-export interface RuntimeStatus {
-  /** Its name. */
-  name: string;
-  /** Its executable (`""` when the engine finds it by name). */
-  path: string;
-  /** The file that defines it (`""`: built into the engine). */
-  file: string;
-}
-
-/**
- * Whether CDI is on, and why.
- */
-export interface CdiStatus {
-  /** On or off; `undefined` where it depends on the engine's version. */
-  enabled: boolean | undefined;
-  /** The file that sets it (`""`: the engine's own default). */
-  file: string;
-  /** The engine's default, in words, when no file sets it (e.g. `on in containerd 2.x, off in 1.x`). */
-  engineDefault?: string;
-}
-
-/**
- * What an engine's configuration holds.
- *
- * @example Usage
- * ```ts
- * import { type EngineStatus, engineStatus } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const status: EngineStatus = await engineStatus("crio", []);
- * equal(status.defaultRuntime, "crun");
- * equal(status.defaultFile, "");
- * ```
- */
-export interface EngineStatus {
-  /** The engine. */
-  engine: EngineName;
-  /** The files read, in the order the engine reads them (existing ones only). */
-  files: string[];
-  /** The runtimes. */
-  runtimes: RuntimeStatus[];
-  /** The default runtime. */
-  defaultRuntime: string;
-  /** The file that sets it (`""`: the engine's built-in default). */
-  defaultFile: string;
-  /** CDI. */
-  cdi: CdiStatus;
-}
-
-/**
- * A file's path and text.
- *
- * @example Usage
- * ```ts
- * import { engineStatus, type FileText } from "@rtconf/rtconf";
- * import { equal } from "node:assert/strict";
- *
- * const file: FileText = { path: "/etc/crio/crio.conf", text: '[crio.runtime]\ndefault_runtime = "runc"\n' };
- * equal((await engineStatus("crio", [file])).defaultRuntime, "runc");
- * ```
- */
-export interface FileText {
-  /** The path. */
-  path: string;
-  /** The text. */
-  text: string;
-}
+import type { CdiStatus, EngineName, EngineStatus, FileText, RuntimeStatus } from "./engine.ts";
 
 /** A file's path and its parsed content. */
 export interface ParsedFile {
@@ -232,7 +159,7 @@ export function statusOf(
 export function renderStatus(status: EngineStatus): string {
   const where = (file: string) => file === "" ? "built in" : file;
   const { cdi } = status;
-  const cdiText = cdi.enabled === undefined
+  const cdiText = cdi.enabled === null
     ? `engine default (${cdi.engineDefault})`
     : `${cdi.enabled ? "enabled" : "disabled"} (${cdi.file || cdi.engineDefault || "built in"})`;
   const lines = [

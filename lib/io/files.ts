@@ -19,15 +19,7 @@ function resolve(path: string): string {
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * The largest config rtconf reads: engines' configs are kilobytes.
- *
- * @example Usage
- * ```ts
- * import { MAX_CONFIG_BYTES } from "@rtconf/rtconf/files";
- * import { equal } from "node:assert/strict";
- *
- * equal(MAX_CONFIG_BYTES, 16 * 2 ** 20);
- * ```
+ * The largest config rtconf reads, in bytes (16 MiB): engines' configs are kilobytes.
  */
 export const MAX_CONFIG_BYTES: number = 16 * 2 ** 20;
 

@@ -6,7 +6,7 @@
  */
 
 import { parseToml } from "../../formats/toml/parse.ts";
-import type { EngineStatus, FileText } from "../status.ts";
+import type { EngineStatus, FileText } from "../engine.ts";
 import { lastValue, runtimesOf, statusOf } from "../status.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
@@ -14,7 +14,7 @@ import { configVersion, criPluginId } from "./version.ts";
 function cdiDefault(version: number): EngineStatus["cdi"] {
   if (version === 1) return { enabled: false, file: "", engineDefault: "containerd 1.x default" };
   if (version >= 3) return { enabled: true, file: "", engineDefault: "containerd 2.x default" };
-  return { enabled: undefined, file: "", engineDefault: "on in containerd 2.x, off in 1.x" };
+  return { enabled: null, file: "", engineDefault: "on in containerd 2.x, off in 1.x" };
 }
 
 /**

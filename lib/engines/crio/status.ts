@@ -6,7 +6,7 @@
  */
 
 import { parseToml } from "../../formats/toml/parse.ts";
-import type { EngineStatus, FileText } from "../status.ts";
+import type { EngineStatus, FileText } from "../engine.ts";
 import { lastValue, runtimesOf, statusOf } from "../status.ts";
 
 /**

@@ -7,7 +7,7 @@
 
 import { parseJsonConfig } from "../../formats/json/parse.ts";
 import type { TomlTable } from "../../formats/toml/values.ts";
-import type { EngineStatus, FileText } from "../status.ts";
+import type { EngineStatus, FileText } from "../engine.ts";
 import { lastValue, runtimesOf, statusOf } from "../status.ts";
 
 /**
@@ -48,7 +48,7 @@ export function dockerStatus(files: readonly FileText[]): EngineStatus {
     lastValue(parsed, ["default-runtime"]),
     "runc",
     cdi === undefined
-      ? { enabled: undefined, file: "", engineDefault: "on since Docker 28.2, off before" }
+      ? { enabled: null, file: "", engineDefault: "on since Docker 28.2, off before" }
       : { enabled: cdi.value === true, file: cdi.file },
   );
 }
