@@ -289,12 +289,13 @@ export class TomlDocument {
   #insertLines(offset: number, lines: string, blankBefore: boolean): void {
     let prefix = "";
     let text = lines;
-    if (offset > 0 && this.#text[offset - 1] !== "\n") {
+    const first = this.#text.startsWith("\uFEFF") ? 1 : 0; // a byte order mark is not a line
+    if (offset > first && this.#text[offset - 1] !== "\n") {
       // At the end of a file without a final newline: it stays without one.
       prefix = "\n";
       text = text.replace(/\n$/, "");
     }
-    if (blankBefore && offset > 0) prefix += "\n";
+    if (blankBefore && offset > first) prefix += "\n";
     this.#splice(offset, offset, (prefix + text).replaceAll("\n", this.#newline()));
   }
 
@@ -483,9 +484,20 @@ export class TomlDocument {
         : `[${content}, ${text}${trailing}]`;
     } else {
       const indent = /\n([ \t]*)[^\n]*$/.exec(content)?.[1] ?? "";
-      next = content.endsWith(",")
-        ? `[${content}\n${indent}${text},${trailing}]`
-        : `[${content},\n${indent}${text}${trailing}]`;
+      // The last item may have comments after it: its comma goes before them.
+      const value = this.get(keys) as TomlValue[];
+      let items = content;
+      for (let at = content.indexOf("#"); at >= 0; at = content.indexOf("#", at + 1)) {
+        if (sameValue(parseValue(`[${content.slice(0, at)}\n]`), value)) {
+          items = content.slice(0, at).trimEnd();
+          break;
+        }
+      }
+      const comments = content.slice(items.length);
+      const newline = raw.includes("\r\n") ? "\r\n" : "\n";
+      next = items.endsWith(",")
+        ? `[${items}${comments}${newline}${indent}${text},${trailing}]`
+        : `[${items},${comments}${newline}${indent}${text}${trailing}]`;
     }
     this.setRaw(keys, next);
   }
@@ -503,7 +515,8 @@ export class TomlDocument {
     const raw = this.raw(keys);
     const value = this.get(keys);
     if (raw === undefined || !Array.isArray(value) || !value.includes(item)) return false;
-    const expected = value.filter((v) => v !== item);
+    const last = value.lastIndexOf(item); // the one appendItem added, when it was there before
+    const expected = value.filter((_, i) => i !== last);
     for (const quoted of [formatValue(item), formatValue(item, { literal: true })]) {
       const at = raw.lastIndexOf(quoted);
       if (at < 0) continue;
@@ -514,6 +527,11 @@ export class TomlDocument {
         before + after.replace(/^,\s*/, ""),
         before.replace(/,?[ \t]*$/, "") + after,
       ];
+      // Without trailing commas, appendItem put the last item's comma before its comments.
+      const comments = /,((?:\s*#[^\r\n]*)+)\r?\n[ \t]*$/.exec(before);
+      if (comments && !after.startsWith(",")) {
+        candidates.unshift(before.slice(0, comments.index) + comments[1] + after);
+      }
       for (const candidate of candidates) {
         if (sameValue(parseValue(candidate), expected)) {
           this.setRaw(keys, candidate);
@@ -558,14 +576,19 @@ export class TomlDocument {
   /**
    * Sets a value and notes the value it had (`# rtconf: was <text>`, or
    * `# rtconf: added`), so that {@linkcode restore} can put it back. A value
-   * that already carries a note keeps it: the note records the original.
+   * that already carries a note keeps it: the note records the original. A
+   * value written over several lines is noted on one line: restore gives back
+   * its value, not its layout.
    *
    * @param keys The keys.
    * @param value The new value.
    */
   change(keys: readonly string[], value: TomlValue): void {
-    if (sameValue(this.get(keys), value)) return;
-    const raw = this.raw(keys);
+    const old = this.get(keys);
+    if (sameValue(old, value)) return;
+    let raw = this.raw(keys);
+    // A note is a comment, one line: a value written over several lines is noted on one.
+    if (raw?.includes("\n")) raw = formatValue(old!, { literal: raw.startsWith("'") });
     this.set(keys, value);
     if (this.note(keys) === undefined) {
       this.addNote(keys, raw === undefined ? "added" : `was ${raw}`);

@@ -116,7 +116,7 @@ class Scanner {
         this.basicString();
         name = decodeBasicString(this.text.slice(start + 1, this.pos - 1));
       } else if (c === "'") {
-        this.pos = this.text.indexOf("'", this.pos + 1) + 1;
+        this.literalString();
         name = this.text.slice(start + 1, this.pos - 1);
       } else {
         while (this.pos < this.text.length && bareKeyCode(this.text.charCodeAt(this.pos))) {
@@ -129,6 +129,12 @@ class Scanner {
       if (this.text[this.pos] !== ".") return parts;
       this.pos++;
     }
+  }
+
+  /** Skips a literal string; one without its closing quote (in a note) ends with the text. */
+  literalString(): void {
+    const end = this.text.indexOf("'", this.pos + 1);
+    this.pos = end < 0 ? this.text.length : end + 1;
   }
 
   basicString(): void {
@@ -168,31 +174,33 @@ class Scanner {
       else this.basicString();
     } else if (c === "'") {
       if (this.text.startsWith("'''", this.pos)) this.multiline("'");
-      else this.pos = this.text.indexOf("'", this.pos + 1) + 1;
+      else this.literalString();
     } else if (c === "[") {
       this.pos++;
       for (;;) {
         this.skipSpace();
-        if (this.text[this.pos] === "]") break;
+        const start = this.pos;
+        if (this.text[this.pos] === "]" || start >= this.text.length) break;
         this.value();
         this.skipSpace();
         if (this.text[this.pos] === ",") this.pos++;
+        if (this.pos === start) break; // not a value: only in a note, which is any comment
       }
-      this.pos++;
+      this.pos = Math.min(this.pos + 1, this.text.length);
     } else if (c === "{") {
       this.pos++;
       for (;;) {
-        this.skipBlanks();
-        if (this.text[this.pos] === "}") break;
+        this.skipSpace(); // TOML 1.1 allows newlines and comments between members
+        if (this.text[this.pos] === "}" || this.pos >= this.text.length) break;
         this.key();
         this.skipBlanks();
         this.pos++; // "="
         this.skipBlanks();
         this.value();
-        this.skipBlanks();
+        this.skipSpace();
         if (this.text[this.pos] === ",") this.pos++;
       }
-      this.pos++;
+      this.pos = Math.min(this.pos + 1, this.text.length);
     } else {
       // A date-time may hold one space: 1979-05-27 07:32:00.
       const date = this.text.charCodeAt(this.pos + 4) === 45 &&
@@ -211,9 +219,9 @@ class Scanner {
  */
 export function decodeBasicString(body: string): string {
   return body.replace(
-    /\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))/g,
-    (_, u4: string, u8: string, c: string) => {
-      if (u4 || u8) return String.fromCodePoint(parseInt(u4 ?? u8, 16));
+    /\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))/g,
+    (_, x2: string, u4: string, u8: string, c: string) => {
+      if (x2 || u4 || u8) return String.fromCodePoint(parseInt(x2 ?? u4 ?? u8, 16));
       return { b: "\b", t: "\t", n: "\n", f: "\f", r: "\r", e: "\x1b" }[c] ?? c;
     },
   );

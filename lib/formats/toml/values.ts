@@ -233,6 +233,7 @@ export function formatValue(value: TomlValue, style: ValueStyle = {}): string {
     case "number":
       if (Number.isNaN(value)) return "nan";
       if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+      if (Object.is(value, -0)) return "-0.0";
       return Number.isInteger(value) && !/e/.test(String(value)) ? `${value}.0` : String(value);
   }
   if (value instanceof Date) return value.toISOString();
