@@ -266,10 +266,13 @@ for (const input of INPUTS) {
             undefined,
             "the restore record goes",
           );
-          if (input.text === undefined || input.text.trim() === "") {
-            // A file holding just what configure creates from nothing is removed
-            // (an empty daemon.json and a missing one are the same to dockerd).
-            equal(back, undefined);
+          if (input.text === undefined) {
+            // A daemon.json that configure created stays as {}: a dockerd started with
+            // --config-file refuses to start without it.
+            equal(back, "{}\n");
+            await judge(config);
+          } else if (input.text.trim() === "") {
+            equal(back, input.text, "an empty file gets its bytes back");
           } else if (!hasLeftovers(original, variant)) {
             equal(back, input.text, "the original bytes");
           } else {
@@ -309,18 +312,23 @@ Deno.test("docker: a one-line file stays on one line", async () => {
   });
 });
 
-Deno.test("docker: {} without a final newline round-trips; {} with one is taken as created", async () => {
+Deno.test("docker: an empty object, however written, gets its bytes back", async () => {
   const created =
     '{\n    "runtimes": {\n        "nvidia": {\n            "path": "nvidia-container-runtime"\n        }\n    }\n}';
-  for (const [text, back] of [["{}", "{}"], ["{}\n", undefined]]) {
+  for (const [text, back] of [["{}", "{}"], ["{}\n", "{}\n"], ["{ }\n", "{ }\n"]]) {
     await withFiles({ [CONFIG]: text! }, async (dir) => {
       const config = join(dir, CONFIG);
       await rtconfOk("runtime", "configure", `--config=${config}`);
       equal(await Deno.readTextFile(config), text === "{}" ? created : `${created}\n`);
+      equal(
+        JSON.parse(await Deno.readTextFile(`${config}.rtconf-restore.json`)).text,
+        text,
+        "configure records the text",
+      );
       await judge(config);
       await rtconfOk("runtime", "unconfigure", `--config=${config}`);
-      // "{}\n" configured is byte for byte what configure creates from nothing.
       equal(await readOrUndefined(config), back);
+      equal(await readOrUndefined(`${config}.rtconf-restore.json`), undefined);
     });
   }
 });

@@ -267,6 +267,46 @@ Deno.test("--restart=signal sends dockerd SIGHUP, found by its pid file under th
   });
 });
 
+Deno.test("--restart=signal: rtconf signals dockerd only when its reload loads the change", async () => {
+  const seed = '{\n  "log-driver": "journald"\n}\n';
+  await withFiles({ "var/run/.keep": "", "etc/docker/daemon.json": seed }, async (root) => {
+    const got = join(root, "got-hup");
+    const dockerd = new Deno.Command("bash", {
+      args: ["-c", `trap 'echo hup >> ${got}' HUP; echo ready; while :; do sleep 0.05; done`],
+      stdout: "piped",
+    }).spawn();
+    const reader = dockerd.stdout.getReader();
+    try {
+      await reader.read();
+      await Deno.writeTextFile(join(root, "var/run/docker.pid"), `${dockerd.pid}\n`);
+      const args = [
+        "--runtime=docker",
+        `--host-root=${root}`,
+        "--set-as-default",
+        "--restart=signal",
+      ];
+      const configured = await rtconfOk("runtime", "configure", ...args);
+      match(configured.stderr, /signalled dockerd/);
+      // The restored file names neither runtimes nor a default: dockerd's reload would keep
+      // both, so rtconf does not signal it and says that it must be restarted.
+      const undone = await rtconf("runtime", "unconfigure", ...args);
+      equal(undone.status, 1);
+      match(
+        undone.stderr,
+        /^rtconf: docker: dockerd was not signalled, because a reload would not load the change: \/etc\/docker\/daemon\.json names no runtimes, and dockerd's reload keeps the runtimes it has \(nvidia\); restart docker to load it$/m,
+      );
+      equal(await Deno.readTextFile(join(root, "etc/docker/daemon.json")), seed, "written anyway");
+      await new Promise((done) => setTimeout(done, 200));
+      equal(await Deno.readTextFile(got), "hup\n", "one SIGHUP: configure's");
+    } finally {
+      dockerd.kill();
+      await dockerd.status;
+      reader.releaseLock();
+      await dockerd.stdout.cancel();
+    }
+  });
+});
+
 Deno.test("unconfigure puts back the default that configure replaced, for every engine and mode", async (t) => {
   const cases: [string, Record<string, string>, string[], (dir: string) => Promise<unknown>][] = [
     [

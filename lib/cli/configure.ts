@@ -6,7 +6,7 @@
  * @module
  */
 
-import { EXIT_CHANGES } from "../errors.ts";
+import { EXIT_CHANGES, RtconfError } from "../errors.ts";
 import type { Engine, EngineOptions, FileTexts } from "../engines/engine.ts";
 import { planEngine } from "../engines/mod.ts";
 import { firstOutput } from "../io/command.ts";
@@ -185,14 +185,24 @@ export async function runRuntime(
     reporter.info("no changes: the configuration already holds what was asked");
   }
   if (invocation.check) return changed.length === 0 ? 0 : EXIT_CHANGES;
+  let status = 0;
   if (writes && invocation.restart !== "none") {
-    for (const { target } of plans) {
-      if (changed.some((entry) => entry.target === target)) {
-        await restartEngine(invocation.restart, target.engine, target.unit, host, reporter);
-      } else {
+    for (const { target, plan } of plans) {
+      if (!changed.some((entry) => entry.target === target)) {
         reporter.info(`${target.engine.name}: nothing changed, not restarted`);
+        continue;
+      }
+      const main = plan.find((change) => change.path === host.onDisk(target.configPath));
+      const change = { before: main?.before, after: main?.after, path: target.configPath };
+      try {
+        await restartEngine(invocation.restart, target.engine, target.unit, change, host, reporter);
+      } catch (error) {
+        // The files are written: say what is left to do, and go on with the other engines.
+        if (!(error instanceof RtconfError)) throw error;
+        reporter.error(`${target.engine.name}: ${error.message}`);
+        status = error.exitCode;
       }
     }
   }
-  return 0;
+  return status;
 }

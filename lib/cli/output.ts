@@ -75,6 +75,15 @@ export class Reporter {
   }
 
   /**
+   * Reports an error that does not end the command, on stderr (even with `--quiet`).
+   *
+   * @param message One line.
+   */
+  error(message: string): void {
+    this.#output.stderr(`rtconf: ${message}\n`);
+  }
+
+  /**
    * Warns, on stderr.
    *
    * @param message One line.

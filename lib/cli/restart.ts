@@ -7,6 +7,7 @@
  */
 
 import type { Engine } from "../engines/engine.ts";
+import type { FileChange } from "../plan.ts";
 import { RtconfError } from "../errors.ts";
 import { commandOutput } from "../io/command.ts";
 import { readText } from "../io/files.ts";
@@ -17,17 +18,32 @@ import type { Reporter } from "./output.ts";
 export type RestartMode = "none" | "systemd" | "signal";
 
 /**
- * Sends the engine its reload signal, found by its pid file on the host.
+ * Sends the engine its reload signal, found by its pid file on the host,
+ * when a reload loads the change; otherwise says that a restart is needed.
  *
  * @param engine The engine; it must reload on a signal.
+ * @param change The engine's main config: as the engine runs with it, and as written.
  * @param host The host.
  * @param reporter Where to say what was done.
- * @throws {RtconfError} when there is no process to signal or the signal fails.
+ * @throws {RtconfError} when a reload would not load the change, there is no
+ * process to signal, or the signal fails.
  */
-async function signalEngine(engine: Engine, host: HostRoot, reporter: Reporter): Promise<void> {
+async function signalEngine(
+  engine: Engine,
+  change: FileChange,
+  host: HostRoot,
+  reporter: Reporter,
+): Promise<void> {
   const reload = engine.supports.reload;
   if (!reload) {
     throw new RtconfError(`${engine.name} does not reload its configuration on a signal`);
+  }
+  const gap = reload.gap(change.before, change.after, change.path);
+  if (gap !== undefined) {
+    throw new RtconfError(
+      `${reload.process} was not signalled, because a reload would not load the change: ${gap}; ` +
+        `restart ${engine.name} to load it`,
+    );
   }
   const pidFile = host.onDisk(reload.pidFile);
   const text = await readText(pidFile);
@@ -53,18 +69,20 @@ async function signalEngine(engine: Engine, host: HostRoot, reporter: Reporter):
  * @param mode `systemd` or `signal`.
  * @param engine The engine.
  * @param unit The systemd unit.
+ * @param change The engine's main config before and after (for `signal`).
  * @param host The host.
  * @param reporter Where to say what was done.
- * @throws {RtconfError} when the restart fails.
+ * @throws {RtconfError} when the restart fails or would not load the change.
  */
 export async function restartEngine(
   mode: Exclude<RestartMode, "none">,
   engine: Engine,
   unit: string,
+  change: FileChange,
   host: HostRoot,
   reporter: Reporter,
 ): Promise<void> {
-  if (mode === "signal") return await signalEngine(engine, host, reporter);
+  if (mode === "signal") return await signalEngine(engine, change, host, reporter);
   const [command, args] = host.command(["systemctl", ["restart", unit]]);
   const line = [command, ...args].join(" ");
   try {

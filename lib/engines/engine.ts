@@ -69,6 +69,16 @@ export interface ReloadSignal {
   readonly pidFile: string;
   /** The engine's process name (`/proc/PID/comm`), checked before signalling. */
   readonly process: string;
+  /**
+   * Why a reload would not make an engine that runs with `before` run with
+   * `after` (it keeps some settings until it restarts), or `undefined`.
+   *
+   * @param before The main config's text the engine runs with (`undefined`: none).
+   * @param after Its new text (`undefined`: none).
+   * @param path The main config, for the message.
+   * @returns The reason, in words.
+   */
+  gap(before: string | undefined, after: string | undefined, path: string): string | undefined;
 }
 
 /** What an engine supports. */

@@ -89,7 +89,8 @@ export function loadEngine(name: string): Promise<Engine> {
  * const docker = await loadEngine("docker");
  * const options = { configPath: "/etc/docker/daemon.json", dropInPath: "" };
  * const rules = [{ op: "add-runtime" as const, name: "nvidia", path: "nvidia-container-runtime" }];
- * equal(changes(planEngine(docker, {}, rules, options)).length, 1);
+ * // daemon.json, and beside it the record that there was none.
+ * equal(changes(planEngine(docker, {}, rules, options)).length, 2);
  *
  * // An engine whose plan loses the runtime is stopped before anything is written.
  * const lossy = { ...docker, plan: () => [{ path: options.configPath, before: undefined, after: "{}\n" }] };

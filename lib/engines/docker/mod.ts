@@ -9,6 +9,7 @@ import { parseJsonConfig } from "../../formats/json/parse.ts";
 import type { TomlTable } from "../../formats/toml/values.ts";
 import type { Engine } from "../engine.ts";
 import { DOCKER_KEYS, planDocker } from "./plan.ts";
+import { reloadGap } from "./reload.ts";
 import { restorePath } from "./restore.ts";
 import { dockerStatus } from "./status.ts";
 
@@ -28,7 +29,12 @@ export const docker: Engine = {
     dropIn: false,
     cdi: true,
     relativeRuntimePath: true,
-    reload: { signal: "SIGHUP", pidFile: "/var/run/docker.pid", process: "dockerd" },
+    reload: {
+      signal: "SIGHUP",
+      pidFile: "/var/run/docker.pid",
+      process: "dockerd",
+      gap: reloadGap,
+    },
   },
   configCommands: () => [],
   files: (options) => [options.configPath, restorePath(options.configPath)],

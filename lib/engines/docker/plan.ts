@@ -7,7 +7,7 @@
 
 import { JsonDocument } from "../../formats/json/document.ts";
 import type { Plan } from "../../plan.ts";
-import { configureRules, type Rule, type RuntimeSpec } from "../../rules.ts";
+import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
 import type { SettingKeys } from "../plan_check.ts";
 import { type DockerRestore, readRestore, restorePath } from "./restore.ts";
@@ -114,36 +114,6 @@ function apply(doc: JsonDocument, rule: Rule, restore: DockerRestore): void {
   }
 }
 
-/** The text configure writes for these rules when the file does not exist. */
-function created(rules: readonly Rule[], configPath: string): { text: string; restore: string } {
-  const doc = new JsonDocument("", configPath);
-  const restore: DockerRestore = {};
-  for (const rule of rules) apply(doc, rule, restore);
-  return { text: doc.text, restore: JSON.stringify(restore) };
-}
-
-/**
- * The configure rules that would have created this file from nothing, for the
- * runtimes an unconfigure removes (with the paths the file holds), or
- * `undefined` when the file does not hold them.
- */
-function creatingRules(doc: JsonDocument, rules: readonly Rule[]): Rule[] | undefined {
-  const runtimes: RuntimeSpec[] = [];
-  for (const rule of rules) {
-    if (rule.op !== "remove-runtime") continue;
-    const path = runtimePath(doc, rule.name);
-    if (path === undefined) return undefined;
-    runtimes.push({ name: rule.name, path });
-  }
-  if (runtimes.length === 0) return undefined;
-  const current = defaultRuntime(doc);
-  return configureRules({
-    runtimes,
-    setAsDefault: runtimes.some((runtime) => runtime.name === current) ? current : undefined,
-    enableCdi: rules.some((rule) => rule.op === "disable-cdi"),
-  });
-}
-
 /**
  * Plans the changes to `daemon.json` for the rules.
  *
@@ -159,9 +129,10 @@ function creatingRules(doc: JsonDocument, rules: readonly Rule[]): Rule[] | unde
  *
  * Only the members that change are touched: indentation, key order, line ends
  * and the final newline (or its absence) stay. A missing, empty or blank file
- * counts as `{}`; configure creates it with four-space indentation and a final
- * newline, and unconfigure removes a file that holds exactly what configure
- * would have created from nothing.
+ * counts as `{}`; configure writes it with four-space indentation and a final
+ * newline and records its text (or that there was none); unconfigure puts
+ * that text back when nothing else was added since. A file that was missing
+ * is left as `{}`: a dockerd started with `--config-file` needs it.
  *
  * The plan is not checked; `planEngine` checks it.
  *
@@ -210,22 +181,22 @@ export function planDocker(
   // dockerd reads a daemon.json that starts with a byte order mark; so does rtconf, and keeps it.
   const bom = before?.startsWith("\uFEFF") ? "\uFEFF" : "";
   const doc = new JsonDocument(before?.slice(bom.length) ?? "", configPath);
-  if (!configures && before !== undefined) {
-    const creating = creatingRules(doc, rules);
-    const made = creating && created(creating, configPath);
-    if (made && before === bom + made.text && JSON.stringify(restore) === made.restore) {
-      return [
-        { path: configPath, before, after: undefined },
-        { path: recordPath, before: restoreBefore, after: undefined },
-      ];
-    }
-  }
+  const empty = doc.get([])?.children?.length === 0;
+  if (configures && empty && !("text" in restore)) restore.text = before ?? null;
   for (const rule of rules) apply(doc, rule, restore);
+  let after = doc.changed ? bom + doc.text : before;
+  if (!configures && "text" in restore) {
+    // Back to nothing but {}: the text the file had before configure. A file
+    // that was missing stays as {}: a dockerd started with --config-file
+    // refuses to start or reload without it.
+    if (doc.get([])?.children?.length === 0) after = restore.text ?? "{}\n";
+    delete restore.text;
+  }
   const restoreAfter = Object.keys(restore).length === 0
     ? undefined
     : `${JSON.stringify(restore, null, 2)}\n`;
   const plan = [
-    { path: configPath, before, after: doc.changed ? bom + doc.text : before },
+    { path: configPath, before, after },
     {
       path: recordPath,
       before: restoreBefore,

@@ -21,6 +21,8 @@ export type DockerRestore = {
   "features.cdi"?: string | number | boolean | null;
   /** Present when configure created the `features` object. */
   features?: null;
+  /** The file's text when configure found it empty (`null`: there was no file). */
+  text?: string | null;
 };
 
 /**
