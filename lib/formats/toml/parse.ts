@@ -7,11 +7,19 @@
 
 import { parse, TomlError } from "smol-toml";
 import { RtconfError } from "../../errors.ts";
+import { toml11Feature } from "./toml10.ts";
 import type { TomlTable, TomlValue } from "./values.ts";
 
+/** `line L, column C` of an offset (columns count characters, a byte order mark not). */
+function position(text: string, offset: number): string {
+  const before = text.slice(0, offset).replace(/^\uFEFF/, "");
+  const line = before.split("\n").length;
+  return `line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
+}
+
 /**
- * Parses TOML text strictly, integers as `bigint`. A byte order mark is
- * skipped.
+ * Parses TOML text strictly, as TOML 1.0 (what containerd's and CRI-O's
+ * parsers read), integers as `bigint`. A byte order mark is skipped.
  *
  * @example Usage
  * ```ts
@@ -23,6 +31,7 @@ import type { TomlTable, TomlValue } from "./values.ts";
  *   plugins: { "io.containerd.grpc.v1.cri": {} },
  * });
  * throws(() => parseToml("a = \n", "/c.toml"), /\/c\.toml: invalid TOML at line 1, column 5: invalid value/);
+ * throws(() => parseToml('a = 1\nb = "\\x41"\n', "/c.toml"), /line 2, column 6: the escape \\x \(TOML 1\.1\)/);
  * ```
  *
  * @param text The text.
@@ -31,8 +40,9 @@ import type { TomlTable, TomlValue } from "./values.ts";
  * @throws {RtconfError} one line naming the file, line and column.
  */
 export function parseToml(text: string, file: string): TomlTable {
+  let data: TomlTable;
   try {
-    return parse(text.replace(/^\uFEFF/, ""), { integersAsBigInt: true }) as TomlTable;
+    data = parse(text.replace(/^\uFEFF/, ""), { integersAsBigInt: true }) as TomlTable;
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
@@ -42,6 +52,15 @@ export function parseToml(text: string, file: string): TomlTable {
     }
     throw error;
   }
+  const feature = toml11Feature(text);
+  if (feature) {
+    throw new RtconfError(
+      `${file}: invalid TOML at ${
+        position(text, feature.offset)
+      }: ${feature.reason}; containerd and CRI-O read TOML 1.0`,
+    );
+  }
+  return data;
 }
 
 /**
