@@ -29,6 +29,7 @@ export { configure, unconfigure } from "./configure.ts";
 export type {
   CommandLine,
   ConfigTemplate,
+  EffectiveView,
   Engine,
   EngineDefaults,
   EngineName,
@@ -37,9 +38,9 @@ export type {
   FileGlob,
   FileTexts,
   ReloadSignal,
+  SettingKeys,
 } from "./engines/engine.ts";
 export { ENGINE_NAMES, engineStatus, isEngineName, loadEngine, planEngine } from "./engines/mod.ts";
-export type { SettingKeys } from "./engines/plan_check.ts";
 export type { CdiStatus, EngineStatus, FileText, RuntimeStatus } from "./engines/engine.ts";
 export { renderStatus } from "./engines/status.ts";
 export type { FileChange, Plan } from "./plan.ts";

@@ -50,9 +50,9 @@ export const VARIANTS: Variant[] = [
   { name: "drop-in, default, CDI", dropIn: true, runtime: "nvidia", setAsDefault: true, cdi: true },
   { name: "in place", dropIn: false, runtime: "nvidia", setAsDefault: false, cdi: false },
   {
-    name: "in place, default, CDI, quoted name",
+    name: "in place, default, CDI, another name",
     dropIn: false,
-    runtime: "nvidia.cdi",
+    runtime: "nvidia-cdi",
     setAsDefault: true,
     cdi: true,
   },

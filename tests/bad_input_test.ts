@@ -3,7 +3,7 @@
  * names the file (and for parse errors the line and column), and the files
  * stay untouched.
  */
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "smol-toml";
 import { readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
@@ -162,15 +162,41 @@ function runtimes(text: string): Runtimes {
   return data.plugins["io.containerd.grpc.v1.cri"].containerd.runtimes;
 }
 
-for (const name of ["nvidia.cdi", "my runtime", 'quote"d']) {
-  Deno.test(`a runtime name that needs quoting works: ${name}`, async () => {
-    await roundTrip(CONFIG, [`--nvidia-runtime-name=${name}`, "--set-as-default"], (after) => {
-      const file = after.dropIn ?? after.config;
-      equal(runtimes(file)[name].options.BinaryName, "/usr/bin/nvidia-container-runtime");
-      match(file, /\.runtimes\."[^\]]+"\]/);
-    });
+for (
+  const name of ["nvidia.cdi", "my runtime", 'quote"d', "x]y", "Nvidia", "-gpu", "a".repeat(64)]
+) {
+  Deno.test(`a runtime name that is no Kubernetes runtime handler is refused: ${name}`, async () => {
+    for (const engine of ["containerd", "crio"]) {
+      const run = await rtconf(
+        "runtime",
+        "configure",
+        `--runtime=${engine}`,
+        "--dry-run",
+        `--nvidia-runtime-name=${name}`,
+      );
+      equal(run.status, 2);
+      equal(
+        run.stderr,
+        `rtconf: invalid runtime name "${name}" for ${engine}: a runtime handler must be a DNS label: ` +
+          "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit\n",
+      );
+    }
   });
 }
+
+Deno.test("the library refuses such a name too, and Docker takes it", async () => {
+  const { configure } = await import("../lib/mod.ts");
+  const runtimes = [{ name: "nvidia.cdi", path: "/usr/bin/nvidia-container-runtime.cdi" }];
+  await rejects(
+    configure({ engine: "containerd", files: {}, runtimes }),
+    /invalid runtime name "nvidia\.cdi" for containerd/,
+  );
+  const [daemon] = await configure({ engine: "docker", files: {}, runtimes });
+  equal(
+    JSON.parse(daemon.after!).runtimes["nvidia.cdi"].path,
+    "/usr/bin/nvidia-container-runtime.cdi",
+  );
+});
 
 Deno.test("a runtime path with spaces and quotes is written as a TOML string", async () => {
   const path = '/opt/my gpu/"nvidia"\\runtime';

@@ -151,9 +151,9 @@ Deno.test("containerd: quoting style of the file is kept ('io.containerd.cri.v1.
       const { config } = await readFiles(dir);
       match(
         config!,
-        /^ {8}\[plugins\.'io\.containerd\.cri\.v1\.runtime'\.containerd\.runtimes\."nvidia\.cdi"\]$/m,
+        /^ {8}\[plugins\.'io\.containerd\.cri\.v1\.runtime'\.containerd\.runtimes\.nvidia-cdi\]$/m,
       );
-      match(config!, /^ {6}default_runtime_name = 'nvidia\.cdi' # rtconf: was 'runc'$/m);
+      match(config!, /^ {6}default_runtime_name = 'nvidia-cdi' # rtconf: was 'runc'$/m);
     },
   );
 });

@@ -50,7 +50,7 @@ const RUNC_V2 = `version = 2
 privileged_without_host_devices = true
 runtime_engine = "engine"
 runtime_root = "root"
-runtime_type = "type"
+runtime_type = "io.containerd.runc.v1"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
 BinaryName = "/usr/bin/runc"
 SystemdCgroup = true
@@ -76,7 +76,10 @@ Deno.test("§6.2 empty config, set as default runtime", () => {
 });
 
 Deno.test("§6.2 an empty runtime_type copied from runc is replaced with the default", () => {
-  const data = addTest(RUNC_V2.replace('runtime_type = "type"', 'runtime_type = ""'), false);
+  const data = addTest(
+    RUNC_V2.replace('runtime_type = "io.containerd.runc.v1"', 'runtime_type = ""'),
+    false,
+  );
   equal(at(data, ...V2, "runtimes", "runc", "runtime_type"), "");
   deepEqual(at(data, ...V2, "runtimes", "test"), {
     privileged_without_host_devices: true,
@@ -93,7 +96,7 @@ Deno.test("§6.2 options from runc are imported", () => {
     privileged_without_host_devices: true,
     runtime_engine: "engine",
     runtime_root: "root",
-    runtime_type: "type",
+    runtime_type: "io.containerd.runc.v1",
     options: { BinaryName: "/usr/bin/test", SystemdCgroup: true },
   });
 });
@@ -105,7 +108,7 @@ default_runtime_name = "default"
 privileged_without_host_devices = false
 runtime_engine = "defaultengine"
 runtime_root = "defaultroot"
-runtime_type = "defaulttype"
+runtime_type = "io.containerd.runc.v2"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.default.options]
 BinaryName = "/usr/bin/default"
 SystemdCgroup = false
@@ -119,18 +122,38 @@ Deno.test("§6.2 options from the default runtime are imported and take preceden
     privileged_without_host_devices: false,
     runtime_engine: "defaultengine",
     runtime_root: "defaultroot",
-    runtime_type: "defaulttype",
+    runtime_type: "io.containerd.runc.v2",
     options: { BinaryName: "/usr/bin/test", SystemdCgroup: false },
   });
 });
 
-Deno.test("§6.2 a default runtime named nvidia* is not copied", () => {
-  const data = addTest(
+Deno.test("§6.2 the template is chosen by type, not by name (nvidia-ctk skips defaults named nvidia*: a marked bug)", () => {
+  // An NVIDIA runtime of runc's type is a fine template: its settings are copied.
+  const nvidia = addTest(
     WITH_DEFAULT.replaceAll('"default"', '"nvidia-old"').replaceAll(".default]", '."nvidia-old"]')
       .replaceAll(".default.options]", '."nvidia-old".options]'),
     false,
   );
-  equal(at(data, ...V2, "runtimes", "test", "runtime_engine"), "engine");
+  equal(at(nvidia, ...V2, "runtimes", "test", "runtime_engine"), "defaultengine");
+  // A Kata default never is: runc's settings are copied instead.
+  const kata = addTest(
+    WITH_DEFAULT.replace(
+      'runtime_type = "io.containerd.runc.v2"',
+      'runtime_type = "io.containerd.kata.v2"',
+    ),
+    false,
+  );
+  equal(at(kata, ...V2, "runtimes", "test", "runtime_engine"), "engine");
+  equal(at(kata, ...V2, "runtimes", "test", "runtime_type"), "io.containerd.runc.v1");
+  // Nor a runtime of an unknown type: then the fixed block.
+  const unknown = addTest(
+    RUNC_V2.replace('runtime_type = "io.containerd.runc.v1"', 'runtime_type = "type"'),
+    false,
+  );
+  deepEqual(at(unknown, ...V2, "runtimes", "test"), {
+    ...FALLBACK,
+    options: { BinaryName: "/usr/bin/test" },
+  });
 });
 
 Deno.test("§6.2 empty v3 spec is supported", () => {
@@ -154,7 +177,7 @@ Deno.test("§6.2 v3 spec is supported", () => {
     BinaryName: "/usr/bin/test",
     SystemdCgroup: true,
   });
-  equal(at(data, ...V3, "runtimes", "test", "runtime_type"), "type");
+  equal(at(data, ...V3, "runtimes", "test", "runtime_type"), "io.containerd.runc.v1");
 });
 
 const EXISTING = `version = 2
@@ -195,7 +218,7 @@ Deno.test("§6.3 v1: options from runc are imported, with BinaryName and Runtime
 privileged_without_host_devices = true
 runtime_engine = "engine"
 runtime_root = "root"
-runtime_type = "type"
+runtime_type = "io.containerd.runc.v1"
 [plugins.cri.containerd.runtimes.runc.options]
 BinaryName = "/usr/bin/runc"
 SystemdCgroup = true
@@ -205,7 +228,7 @@ SystemdCgroup = true
     privileged_without_host_devices: true,
     runtime_engine: "engine",
     runtime_root: "root",
-    runtime_type: "type",
+    runtime_type: "io.containerd.runc.v1",
     options: { BinaryName: "/usr/bin/test", SystemdCgroup: true, Runtime: "/usr/bin/test" },
   });
 });
@@ -214,15 +237,15 @@ Deno.test("§6.3 v1: options from the default runtime take precedence over runc"
   const source = `[plugins.cri.containerd]
 default_runtime_name = "default"
 [plugins.cri.containerd.runtimes.default]
-runtime_type = "defaulttype"
+runtime_type = "io.containerd.runc.v2"
 [plugins.cri.containerd.runtimes.default.options]
 DefaultOption = 1
 [plugins.cri.containerd.runtimes.runc]
-runtime_type = "type"
+runtime_type = "io.containerd.runc.v1"
 `;
   const data = addTest(source, false);
   deepEqual(at(data, ...V1, "runtimes", "test"), {
-    runtime_type: "defaulttype",
+    runtime_type: "io.containerd.runc.v2",
     options: { DefaultOption: 1n, BinaryName: "/usr/bin/test", Runtime: "/usr/bin/test" },
   });
 });

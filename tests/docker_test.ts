@@ -7,7 +7,7 @@
  * scripts/fetch-engines.sh) judges every daemon.json rtconf writes. These
  * tests fail, not skip, when it is missing.
  */
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { docker } from "../lib/engines/docker/mod.ts";
 import { planEngine } from "../lib/engines/mod.ts";
@@ -430,13 +430,16 @@ Deno.test("docker reference §6.1: default-runtime", async (t) => {
       });
     });
   }
-  await t.step("#0 with an empty name and path (the engine; the CLI refuses an empty name)", () => {
-    const [change] = planEngine(docker, { "/d.json": "{}" }, [{
-      op: "add-runtime",
-      name: "",
-      path: "",
-    }, { op: "unset-default", name: "" }], { configPath: "/d.json", dropInPath: "" });
-    deepEqual(JSON.parse(change.after!), { runtimes: { "": { path: "" } } });
+  await t.step("#0 with an empty name (nvidia-ctk writes it: a marked bug) is refused", () => {
+    throws(
+      () =>
+        planEngine(docker, { "/d.json": "{}" }, [{
+          op: "add-runtime",
+          name: "",
+          path: "",
+        }, { op: "unset-default", name: "" }], { configPath: "/d.json", dropInPath: "" }),
+      /invalid runtime name "" for docker: a runtime name must not be empty/,
+    );
   });
 });
 

@@ -250,7 +250,7 @@ Deno.test(`fuzz: ${RUNS} generated configs round-trip; their mutations fail clea
         }):\n${text}`,
       );
     }
-    const name = gen.pick(["nvidia", "nvidia.cdi", "gpu runtime", "runc2"]);
+    const name = gen.pick(["nvidia", "nvidia-cdi", "gpu-runtime", "runc2"]);
     const request = {
       runtimes: [{ name, path: gen.pick(["/usr/bin/nvidia-container-runtime", "/opt/a b/'x'"]) }],
       setAsDefault: gen.chance(0.5) ? name : undefined,

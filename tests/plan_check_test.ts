@@ -186,7 +186,7 @@ Deno.test("the CLI's write path writes nothing when the check refuses the plan",
     const quiet = new Reporter({ stdout: () => {}, stderr: () => {} });
     await rejects(
       runRuntime(invocation, new HostRoot(root), quiet),
-      /would not hold nvidia as the default runtime; nothing was written/,
+      /would not hold nvidia as the default runtime for containerd 1\.6 and 1\.7; nothing was written/,
     );
     deepEqual(await snapshot(), before);
     equal(docker.engine.name, "docker");

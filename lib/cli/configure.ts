@@ -15,6 +15,7 @@ import { withLock } from "../io/lock.ts";
 import { changes, type Plan, renderPlan } from "../plan.ts";
 import { configureRules, type Rule, unconfigureRules } from "../rules.ts";
 import type { HostRoot } from "./host_root.ts";
+import { engineTexts } from "./load.ts";
 import type { EngineTarget, RuntimeInvocation } from "./invocation.ts";
 import type { Reporter } from "./output.ts";
 import { restartEngine } from "./restart.ts";
@@ -87,8 +88,7 @@ async function planJob(
   reporter: Reporter,
 ): Promise<Plan> {
   const { engine } = target;
-  const texts: Record<string, string | undefined> = {};
-  for (const path of engine.files(options)) texts[path] = await readText(host.onDisk(path));
+  const texts: Record<string, string | undefined> = { ...await engineTexts(engine, options, host) };
   const template = await generatingTemplate(
     engine,
     target.configPath,

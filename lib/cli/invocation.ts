@@ -161,6 +161,8 @@ function runtimeList(values: FlagValues, engine: Engine): RuntimeSpec[] {
   const seen = new Set<string>();
   for (const { name } of runtimes) {
     if (name === "") throw usageError("the runtime name must not be empty");
+    const problem = engine.supports.runtimeNameProblem(name);
+    if (problem) throw usageError(`invalid runtime name "${name}" for ${engine.name}: ${problem}`);
     if (seen.has(name)) throw usageError(`the runtime ${name} is named twice`);
     seen.add(name);
   }

@@ -5,32 +5,12 @@
  * @module
  */
 
-import type { EngineStatus, FileText } from "../engines/engine.ts";
+import type { EngineStatus } from "../engines/engine.ts";
 import { renderStatus } from "../engines/status.ts";
-import { globFiles, readText } from "../io/files.ts";
+import { engineTexts } from "./load.ts";
 import type { HostRoot } from "./host_root.ts";
 import type { StatusInvocation } from "./invocation.ts";
 import type { Reporter } from "./output.ts";
-
-/** The files an engine loads, in its order, each read once; paths as on disk. */
-async function loadedFiles(
-  target: StatusInvocation["targets"][number],
-  host: HostRoot,
-): Promise<FileText[]> {
-  const { engine } = target;
-  const options = { configPath: target.configPath, dropInPath: target.dropInPath };
-  const main = await readText(host.onDisk(target.configPath));
-  const files: FileText[] = main === undefined
-    ? []
-    : [{ path: host.onDisk(target.configPath), text: main }];
-  for (const glob of engine.loads(options, main)) {
-    for (const path of await globFiles({ dir: host.onDisk(glob.dir), pattern: glob.pattern })) {
-      const text = await readText(path);
-      if (text !== undefined) files.push({ path, text });
-    }
-  }
-  return files;
-}
 
 /**
  * Runs `runtime status`.
@@ -47,7 +27,19 @@ export async function runStatus(
 ): Promise<number> {
   const statuses: EngineStatus[] = [];
   for (const target of invocation.targets) {
-    statuses.push(target.engine.status(await loadedFiles(target, host)));
+    const options = { configPath: target.configPath, dropInPath: target.dropInPath };
+    const status = target.engine.status(await engineTexts(target.engine, options, host), options);
+    // Files as this machine sees them, under the host root.
+    statuses.push({
+      ...status,
+      files: status.files.map((path) => host.onDisk(path)),
+      defaultFile: status.defaultFile && host.onDisk(status.defaultFile),
+      runtimes: status.runtimes.map((runtime) => ({
+        ...runtime,
+        file: runtime.file && host.onDisk(runtime.file),
+      })),
+      cdi: { ...status.cdi, file: status.cdi.file && host.onDisk(status.cdi.file) },
+    });
   }
   reporter.result(
     invocation.json

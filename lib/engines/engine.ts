@@ -11,7 +11,6 @@
 import type { TomlTable } from "../formats/toml/values.ts";
 import type { Plan } from "../plan.ts";
 import type { Rule } from "../rules.ts";
-import type { SettingKeys } from "./plan_check.ts";
 
 /**
  * The container engines rtconf configures.
@@ -91,20 +90,63 @@ export interface EngineSupport {
   readonly relativeRuntimePath: boolean;
   /** Reloading its runtimes on a signal; `undefined`: only a restart loads them. */
   readonly reload?: ReloadSignal;
+  /**
+   * What is wrong with a runtime name for this engine, if anything
+   * (Kubernetes runtime handlers are DNS labels; containerd 1.x cannot read
+   * a table key holding `"` or `]`).
+   *
+   * @param name A runtime name.
+   * @returns The problem, in words, or `undefined`.
+   */
+  runtimeNameProblem(name: string): string | undefined;
 }
 
 /** A command and its arguments. */
 export type CommandLine = readonly [command: string, args: readonly string[]];
 
 /**
- * Files the engine loads beside its main config: the names in `dir` that
- * match `pattern` (`*`, `?` and `[…]` within one name), in lexical order.
+ * Files in a directory: the names in `dir` that match `pattern` (`*`, `?`
+ * and `[…]` within one name), in lexical order; with `recursive`, the files
+ * of its subdirectories too, each directory's entries in lexical order.
  */
 export interface FileGlob {
   /** The directory. */
   readonly dir: string;
   /** The pattern of names. */
   readonly pattern: string;
+  /** Whether subdirectories are walked too. */
+  readonly recursive?: boolean;
+}
+
+/**
+ * Where an engine keeps what the rules change, as lists of keys into its
+ * effective configuration.
+ */
+export interface SettingKeys {
+  /** The keys of a runtime's table. */
+  runtime(name: string): string[];
+  /** The keys of a runtime's executable. */
+  runtimeExecutable(name: string): string[];
+  /** The keys of the default runtime's name. */
+  defaultRuntime: string[];
+  /** The keys of the CDI switch, where the engine has one. */
+  cdi?: string[];
+  /** Settings rtconf keeps for itself (containerd's `version` and `imports`). */
+  bookkeeping?: string[][];
+}
+
+/**
+ * An engine's effective configuration, as one family of its releases reads
+ * a set of files (containerd 1.x and 2.x merge imports differently), and
+ * where the settings rtconf changes are in it.
+ */
+export interface EffectiveView {
+  /** Who reads the files this way, for messages (`containerd 1.x`). */
+  readonly reader: string;
+  /** The configuration that reader uses. */
+  readonly config: TomlTable;
+  /** Where the settings rtconf changes are in `config`. */
+  readonly keys: SettingKeys;
 }
 
 /**
@@ -251,21 +293,22 @@ export interface Engine<Options extends EngineOptions = EngineOptions> {
    */
   configCommands(executable: string): CommandLine[];
   /**
-   * The files `plan` reads, for these options.
+   * The files `plan`, `views` and `status` read, for these options: fixed
+   * paths, and directories to list.
    *
    * @param options Where the configuration is.
-   * @returns The paths.
+   * @returns The paths and the globs.
    */
-  files(options: Options): string[];
+  files(options: Options): { paths: string[]; globs: FileGlob[] };
   /**
-   * The files the engine loads besides the main config, in its order, for
-   * the main config's text.
+   * The files that a file the engine loads pulls in (containerd's
+   * `imports`); they are read too, and what they pull in, and so on.
    *
-   * @param options Where the configuration is.
-   * @param mainText The main config's text (`undefined`: missing).
-   * @returns The globs to expand, in order.
+   * @param path A file that was read.
+   * @param text Its text.
+   * @returns The globs to expand.
    */
-  loads(options: Options, mainText: string | undefined): FileGlob[];
+  loads(path: string, text: string): FileGlob[];
   /**
    * The new text of every file, after applying the rules.
    *
@@ -285,30 +328,23 @@ export interface Engine<Options extends EngineOptions = EngineOptions> {
    */
   records(options: Options): string[];
   /**
-   * Where the settings the rules change are, in the files of a plan: what
-   * the check before writing looks at.
+   * The engine's effective configuration of these files, once for each
+   * family of releases that reads them differently: what the check before
+   * writing compares.
    *
-   * @param texts The files' current texts.
+   * @param texts The files' texts (`undefined`: missing).
    * @param options Where the configuration is.
-   * @returns The keys of each setting.
+   * @returns The views.
    * @throws {RtconfError} for a file that does not parse.
    */
-  settings(texts: FileTexts, options: Options): SettingKeys;
-  /**
-   * The strict parser of the engine's files; TOML when not given.
-   *
-   * @param text A file's text.
-   * @param path The file, for messages.
-   * @returns Its content.
-   * @throws {RtconfError} one line naming the file, line and column.
-   */
-  parse?(text: string, path: string): TomlTable;
+  views(texts: FileTexts, options: Options): EffectiveView[];
   /**
    * What the engine's configuration holds, from the files it loads.
    *
-   * @param files The main config and the files it loads, in the engine's order (existing ones).
+   * @param texts The files' texts (`undefined`: missing), as `files` and `loads` name them.
+   * @param options Where the configuration is.
    * @returns The runtimes, the default and CDI, and which file sets each.
    * @throws {RtconfError} for a file that does not parse.
    */
-  status(files: readonly FileText[]): EngineStatus;
+  status(texts: FileTexts, options: Options): EngineStatus;
 }

@@ -6,13 +6,19 @@
  * @module
  */
 
-import { usageError } from "../errors.ts";
-import { parseToml } from "../formats/toml/parse.ts";
-import type { Plan } from "../plan.ts";
+import { RtconfError, usageError } from "../errors.ts";
+import { CREATED_HEADER, type Plan, WRITTEN_HEADER_PREFIX } from "../plan.ts";
 import type { Rule } from "../rules.ts";
-import type { Engine, EngineName, EngineOptions, FileTexts } from "./engine.ts";
+import type {
+  EffectiveView,
+  Engine,
+  EngineName,
+  EngineOptions,
+  EngineStatus,
+  FileText,
+  FileTexts,
+} from "./engine.ts";
 import { checkPlan } from "./plan_check.ts";
-import type { EngineStatus, FileText } from "./engine.ts";
 
 /**
  * The engines, in the order `--help` lists them.
@@ -102,8 +108,9 @@ export function loadEngine(name: string): Promise<Engine> {
  * @param rules What to change.
  * @param options Where the configuration is.
  * @returns The plan.
- * @throws {RtconfError} for a file rtconf cannot read or edit, or (as an
- * internal error) a plan that does not hold what was asked.
+ * @throws {RtconfError} for a runtime name the engine cannot use, a file
+ * rtconf cannot read or edit, or (as an internal error) a plan that does not
+ * hold what was asked.
  */
 export function planEngine<Options extends EngineOptions>(
   engine: Engine<Options>,
@@ -111,24 +118,54 @@ export function planEngine<Options extends EngineOptions>(
   rules: readonly Rule[],
   options: Options,
 ): Plan {
+  for (const rule of rules) {
+    const problem = rule.op === "add-runtime" && engine.supports.runtimeNameProblem(rule.name);
+    if (problem) {
+      throw new RtconfError(`invalid runtime name "${rule.name}" for ${engine.name}: ${problem}`);
+    }
+  }
   const plan = engine.plan(texts, rules, options);
   const records = new Set(engine.records(options));
-  const source = options.source === undefined
-    ? undefined
-    : parseToml(options.source, `the output of ${engine.name}'s config command`);
+  const changes = plan.filter((change) => !records.has(change.path));
+  // The node's own configuration: without the files rtconf wrote whole.
+  const baseline: Record<string, string | undefined> = { ...texts };
+  const planned: Record<string, string | undefined> = { ...texts };
+  for (const change of changes) {
+    if (writtenByRtconf(change.before)) baseline[change.path] = undefined;
+    planned[change.path] = change.after;
+  }
+  const paths = changes.map((change) => change.path).join(" and ");
+  let after: EffectiveView[];
+  try {
+    after = engine.views(planned, options);
+  } catch (error) {
+    throw new RtconfError(
+      `internal error: the planned ${paths} do not parse (${
+        (error as Error).message
+      }); nothing was written; please report this bug`,
+    );
+  }
+  const current = engine.views(texts, options);
+  const own = engine.views(baseline, options);
   checkPlan(
-    plan.filter((change) => !records.has(change.path)),
     rules,
-    engine.settings(texts, options),
-    { parse: engine.parse?.bind(engine), source },
+    after.map((view, i) => ({ baseline: own[i], current: current[i], planned: view })),
+    paths,
   );
   return plan;
 }
 
+/** Whether rtconf wrote a file whole (its first line says so). */
+function writtenByRtconf(text: string | undefined): boolean {
+  return text !== undefined &&
+    (text.startsWith(CREATED_HEADER) || text.startsWith(WRITTEN_HEADER_PREFIX));
+}
+
 /**
- * What an engine's configuration holds, from the texts of the files it
- * loads, in the order it loads them (containerd: `config.toml`, then its
- * imports; CRI-O: `crio.conf`, then `crio.conf.d`; Docker: `daemon.json`).
+ * What an engine's configuration holds, from the texts of its files, the
+ * main config first (containerd: `config.toml` and what it imports; CRI-O:
+ * `crio.conf` and the files of `/etc/crio/crio.conf.d`; Docker:
+ * `daemon.json`), as the engine merges them.
  *
  * @example Usage
  * ```ts
@@ -152,5 +189,8 @@ export async function engineStatus(
   name: EngineName,
   files: readonly FileText[],
 ): Promise<EngineStatus> {
-  return (await loadEngine(name)).status(files);
+  const engine = await loadEngine(name);
+  const texts = Object.fromEntries(files.map((file) => [file.path, file.text]));
+  const configPath = files[0]?.path ?? engine.defaults.configPath;
+  return engine.status(texts, { configPath, dropInPath: engine.defaults.dropInPath });
 }

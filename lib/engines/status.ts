@@ -7,7 +7,7 @@
 
 import type { TomlTable, TomlValue } from "../formats/toml/values.ts";
 import { isTable, valueAt } from "../formats/toml/values.ts";
-import type { CdiStatus, EngineName, EngineStatus, FileText, RuntimeStatus } from "./engine.ts";
+import type { CdiStatus, EngineName, EngineStatus, RuntimeStatus } from "./engine.ts";
 
 /** A file's path and its parsed content. */
 export interface ParsedFile {
@@ -105,12 +105,12 @@ export function runtimesOf(
  * import { statusOf } from "./status.ts";
  * import { equal } from "node:assert/strict";
  *
- * const status = statusOf("crio", [], [], undefined, "crun", { enabled: true, file: "" });
+ * const status = statusOf("crio", ["/etc/crio/crio.conf"], [], undefined, "crun", { enabled: true, file: "" });
  * equal(status.defaultRuntime, "crun");
  * ```
  *
  * @param engine The engine.
- * @param files The files read.
+ * @param files The files read, in order.
  * @param runtimes The runtimes they define.
  * @param defaultRuntime The default runtime setting and its file, if any file sets it.
  * @param builtIn The engine's own default runtime.
@@ -119,7 +119,7 @@ export function runtimesOf(
  */
 export function statusOf(
   engine: EngineName,
-  files: readonly FileText[],
+  files: readonly string[],
   runtimes: RuntimeStatus[],
   defaultRuntime: Setting | undefined,
   builtIn: string,
@@ -127,7 +127,7 @@ export function statusOf(
 ): EngineStatus {
   return {
     engine,
-    files: files.map((file) => file.path),
+    files: [...files],
     runtimes,
     defaultRuntime: typeof defaultRuntime?.value === "string" ? defaultRuntime.value : builtIn,
     defaultFile: defaultRuntime?.file ?? "",

@@ -348,8 +348,10 @@ export async function applyChanges(
 }
 
 /**
- * The files a glob names that exist and are not directories, in lexical
- * order of their names.
+ * The files a glob names that exist and are not directories (links
+ * followed), as paths relative to its directory: each directory's entries in
+ * lexical order, and with `recursive` the files of its subdirectories where
+ * they sort.
  *
  * @example Usage
  * ```ts
@@ -358,26 +360,30 @@ export async function applyChanges(
  *
  * const dir = await Deno.makeTempDir();
  * for (const name of ["b.toml", "a.toml", "c.conf"]) await Deno.writeTextFile(`${dir}/${name}`, "");
- * deepEqual(await globFiles({ dir, pattern: "*.toml" }), [`${dir}/a.toml`, `${dir}/b.toml`]);
+ * await Deno.mkdir(`${dir}/sub`);
+ * await Deno.writeTextFile(`${dir}/sub/d.toml`, "");
+ * deepEqual(await globFiles({ dir, pattern: "*.toml" }), ["a.toml", "b.toml"]);
+ * deepEqual(await globFiles({ dir, pattern: "*", recursive: true }), ["a.toml", "b.toml", "c.conf", "sub/d.toml"]);
  * deepEqual(await globFiles({ dir: `${dir}/missing`, pattern: "*" }), []);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
- * @param glob The directory and the pattern of names.
- * @returns The paths.
- * @throws {RtconfError} when the directory cannot be read.
+ * @param glob The directory, the pattern of names, and whether to walk subdirectories.
+ * @returns The relative paths.
+ * @throws {RtconfError} when a directory cannot be read.
  */
 export async function globFiles(glob: FileGlob): Promise<string[]> {
   const pattern = globToRegExp(glob.pattern);
-  const names: string[] = [];
+  const entries: { name: string; directory: boolean }[] = [];
   try {
     for await (const entry of Deno.readDir(glob.dir)) {
-      if (entry.isDirectory || !pattern.test(entry.name)) continue;
+      let directory = entry.isDirectory;
       if (entry.isSymlink) {
         const info = await Deno.stat(join(glob.dir, entry.name)).catch(() => undefined);
-        if (info === undefined || info.isDirectory) continue;
+        if (info === undefined) continue;
+        directory = info.isDirectory;
       }
-      names.push(entry.name);
+      entries.push({ name: entry.name, directory });
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
@@ -385,5 +391,15 @@ export async function globFiles(glob: FileGlob): Promise<string[]> {
     }
     throw new RtconfError(`${glob.dir}: cannot read the directory: ${describe(error)}`);
   }
-  return names.sort().map((name) => join(glob.dir, name));
+  const found: string[] = [];
+  for (const { name, directory } of entries.sort((a, b) => a.name < b.name ? -1 : 1)) {
+    if (directory) {
+      if (!glob.recursive) continue;
+      const inner = await globFiles({ ...glob, dir: join(glob.dir, name) });
+      found.push(...inner.map((path) => `${name}/${path}`));
+    } else if (pattern.test(name)) {
+      found.push(name);
+    }
+  }
+  return found;
 }

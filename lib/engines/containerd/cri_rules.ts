@@ -6,13 +6,69 @@
 
 import { RtconfError } from "../../errors.ts";
 import type { TomlDocument } from "../../formats/toml/document.ts";
-import { isTable, type TomlTable, valueAt } from "../../formats/toml/values.ts";
+import { copyValue, isTable, type TomlTable, type TomlValue } from "../../formats/toml/values.ts";
 import type { Rule } from "../../rules.ts";
-import type { SettingKeys } from "../plan_check.ts";
+import type { SettingKeys } from "../engine.ts";
 import { templateRuntime } from "../template_runtime.ts";
 
 /** The runtime type nvidia-ctk fills in. */
 export const DEFAULT_RUNTIME_TYPE = "io.containerd.runc.v2";
+
+/** The shims that run runc (or a runtime that works like it, as NVIDIA's does). */
+const RUNC_SHIMS = new Set([
+  "io.containerd.runc.v2",
+  "io.containerd.runc.v1",
+  "io.containerd.runtime.v1.linux",
+]);
+
+/**
+ * Whether a runtime is a runc shim, whose table a new runc-like runtime can
+ * copy; a Kata or gVisor runtime is not.
+ *
+ * @example Usage
+ * ```ts
+ * import { isRuncShim } from "./cri_rules.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isRuncShim({ runtime_type: "io.containerd.runc.v2", options: { BinaryName: "/usr/bin/nvidia-container-runtime" } }), true);
+ * equal(isRuncShim({ runtime_type: "io.containerd.kata.v2" }), false);
+ * ```
+ *
+ * @param table A runtime's table.
+ * @returns `true` for a runc shim (or no type, which rtconf fills in).
+ */
+export function isRuncShim(table: TomlTable): boolean {
+  const type = table.runtime_type;
+  return type === undefined || type === "" || (typeof type === "string" && RUNC_SHIMS.has(type));
+}
+
+/**
+ * The runtime a new runtime copies, from the CRI settings the engine uses: the
+ * default runtime, else `runc`, else `crun`, whichever first is a runc shim.
+ *
+ * @example Usage
+ * ```ts
+ * import { criTemplate } from "./cri_rules.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const runtimes = {
+ *   kata: { runtime_type: "io.containerd.kata.v2" },
+ *   "nvidia-container-runtime": { runtime_type: "io.containerd.runc.v2", options: { SystemdCgroup: true } },
+ * };
+ * deepEqual(criTemplate(runtimes, "nvidia-container-runtime"), runtimes["nvidia-container-runtime"]);
+ * deepEqual(criTemplate(runtimes, "kata"), undefined);
+ * ```
+ *
+ * @param runtimes The runtimes the files define, by name (a built-in runtime is no template).
+ * @param defaultRuntime The default runtime's name.
+ * @returns A copy of the template's table, or `undefined` when none is a runc shim.
+ */
+export function criTemplate(
+  runtimes: Record<string, TomlTable>,
+  defaultRuntime: string,
+): TomlTable | undefined {
+  return templateRuntime(runtimes, [defaultRuntime, "runc", "crun"], isRuncShim);
+}
 
 /** What the rules act on. */
 export interface CriTarget {
@@ -22,10 +78,15 @@ export interface CriTarget {
   version: number;
   /** The CRI plugin id for that version. */
   plugin: string;
-  /** The CRI section containerd will see, to copy a new runtime's options from. */
-  effective: TomlTable | undefined;
+  /** The runtime a new runtime copies (see {@linkcode criTemplate}), if any. */
+  template: TomlTable | undefined;
   /** `runtime_type` for new runtimes whose template has none. */
   runtimeType: string;
+  /**
+   * Whether the first `runtimes` table in this file takes away containerd
+   * 1.x's built-in `runc`, so that rtconf must write it too.
+   */
+  builtInRunc: boolean;
 }
 
 /**
@@ -36,7 +97,7 @@ export interface CriTarget {
  * import { criKeys } from "./cri_rules.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const keys = criKeys("io.containerd.grpc.v1.cri", 2);
+ * const keys = criKeys("io.containerd.grpc.v1.cri");
  * deepEqual(keys.runtimeExecutable("nvidia"), [
  *   "plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "nvidia", "options", "BinaryName",
  * ]);
@@ -44,13 +105,9 @@ export interface CriTarget {
  * ```
  *
  * @param plugin The CRI plugin id.
- * @param version The config version.
  * @returns The keys.
  */
-export function criKeys(
-  plugin: string,
-  version: number,
-): SettingKeys & { runtimes: string[]; cdi: string[] } {
+export function criKeys(plugin: string): SettingKeys & { runtimes: string[]; cdi: string[] } {
   const containerd = ["plugins", plugin, "containerd"];
   return {
     runtimes: [...containerd, "runtimes"],
@@ -59,25 +116,19 @@ export function criKeys(
     defaultRuntime: [...containerd, "default_runtime_name"],
     cdi: ["plugins", plugin, "enable_cdi"],
     bookkeeping: [["version"], ["imports"]],
-    // containerd 1.x drops its built-in runc when a file has a runtimes table.
-    addedWhereMissing: version <= 2 ? [[...containerd, "runtimes", "runc"]] : [],
   };
 }
 
-function keysOf(target: CriTarget) {
-  return criKeys(target.plugin, target.version);
-}
-
 /**
- * The table of a new runtime: a copy of the default runtime's (unless it is
- * one of NVIDIA's), else of `runc`, else of `crun`, else a fixed block; then
- * `runtime_type` filled in when empty and the executable set.
+ * The table of a new runtime: a copy of the template, else a fixed block;
+ * then `runtime_type` filled in when empty and the executable set.
+ *
+ * @param target The file and what it copies.
+ * @param path The runtime's executable.
+ * @returns The table.
  */
-function newRuntime(target: CriTarget, path: string): TomlTable {
-  const effective = target.effective;
-  const defaultName = valueAt(effective, ["containerd", "default_runtime_name"]);
-  let table = templateRuntime(valueAt(effective, ["containerd", "runtimes"]), defaultName);
-  table ??= {
+export function newRuntime(target: Omit<CriTarget, "doc">, path: string): TomlTable {
+  const table: TomlTable = target.template ? copyValue(target.template) : {
     privileged_without_host_devices: false,
     runtime_engine: "",
     runtime_root: "",
@@ -93,35 +144,36 @@ function newRuntime(target: CriTarget, path: string): TomlTable {
 /**
  * The runtime containerd 1.x has built in. Any `runtimes` table replaces the
  * built-in ones, so a file that adds the first runtime adds this one too.
+ *
+ * @param runtimeType The runc shim.
+ * @returns Its table.
  */
-function builtInRunc(runtimeType: string): TomlTable {
+export function builtInRunc(runtimeType: string): TomlTable {
   return { runtime_type: runtimeType, sandbox_mode: "podsandbox", options: {} };
 }
 
-function expectTable(target: CriTarget, keys: string[]): void {
-  const value = target.doc.get(keys);
+function expectTable(doc: TomlDocument, keys: string[]): void {
+  const value: TomlValue | undefined = doc.get(keys);
   if (value !== undefined && !isTable(value)) {
-    throw new RtconfError(`${target.doc.file}: ${keys.join(".")} is not a table`);
+    throw new RtconfError(`${doc.file}: ${keys.join(".")} is not a table`);
   }
 }
 
 function addRuntime(target: CriTarget, name: string, path: string): void {
   const { doc } = target;
-  const p = keysOf(target);
+  const p = criKeys(target.plugin);
   for (const table of [["plugins"], ["plugins", target.plugin], p.runtimes, p.runtime(name)]) {
-    expectTable(target, table);
+    expectTable(doc, table);
   }
   const existing = doc.get(p.runtime(name));
   if (isTable(existing)) {
-    expectTable(target, [...p.runtime(name), "options"]);
+    expectTable(doc, [...p.runtime(name), "options"]);
     if (!existing.runtime_type) doc.set([...p.runtime(name), "runtime_type"], target.runtimeType);
     doc.set([...p.runtime(name), "options", "BinaryName"], path);
     if (target.version === 1) doc.set([...p.runtime(name), "options", "Runtime"], path);
     return;
   }
-  const builtIn = target.version <= 2 && doc.get(p.runtimes) === undefined &&
-    valueAt(target.effective, ["containerd", "runtimes"]) === undefined && name !== "runc";
-  if (builtIn) {
+  if (target.builtInRunc && doc.get(p.runtimes) === undefined && name !== "runc") {
     doc.addTable(p.runtime("runc"), builtInRunc(target.runtimeType));
     doc.addNote([...p.runtime("runc"), "runtime_type"], "added");
   }
@@ -130,9 +182,9 @@ function addRuntime(target: CriTarget, name: string, path: string): void {
 
 function removeRuntime(target: CriTarget, name: string): void {
   const { doc } = target;
-  const p = keysOf(target);
-  expectTable(target, p.runtimes);
-  expectTable(target, p.runtime(name));
+  const p = criKeys(target.plugin);
+  expectTable(doc, p.runtimes);
+  expectTable(doc, p.runtime(name));
   doc.removeTable(p.runtime(name));
   // The built-in runc that addRuntime put in goes with the last runtime.
   const runtimes = doc.get(p.runtimes);
@@ -151,7 +203,7 @@ function removeRuntime(target: CriTarget, name: string): void {
  * @param rule The rule.
  */
 export function applyCriRule(target: CriTarget, rule: Rule): void {
-  const p = keysOf(target);
+  const p = criKeys(target.plugin);
   switch (rule.op) {
     case "add-runtime":
       return addRuntime(target, rule.name, rule.path);

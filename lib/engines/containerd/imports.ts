@@ -1,6 +1,6 @@
 /**
- * containerd's `imports`: the files it loads beside the main config, and the
- * entry rtconf adds so that containerd loads its drop-in.
+ * containerd's `imports`: which files a file pulls in, and whether a list
+ * already loads a file.
  *
  * @module
  */
@@ -9,24 +9,6 @@ import { globMatches } from "../../glob.ts";
 import { basename, dirname, resolve } from "../../path.ts";
 import type { TomlValue } from "../../formats/toml/values.ts";
 import type { FileGlob } from "../engine.ts";
-
-/**
- * The `imports` entry that loads a drop-in file: its directory's `*.toml`.
- *
- * @example Usage
- * ```ts
- * import { importPattern } from "./imports.ts";
- * import { equal } from "node:assert/strict";
- *
- * equal(importPattern("/etc/containerd/conf.d/99-nvidia.toml"), "/etc/containerd/conf.d/*.toml");
- * ```
- *
- * @param dropInPath The drop-in file.
- * @returns The pattern.
- */
-export function importPattern(dropInPath: string): string {
-  return `${dirname(dropInPath)}/*.toml`;
-}
 
 /**
  * Whether an `imports` list already loads a file: an entry names it, or a
@@ -75,15 +57,15 @@ export function importsFile(
  * ```
  *
  * @param imports The `imports` value.
- * @param configPath The main config.
+ * @param file The file that names them (relative entries are relative to its directory).
  * @returns The globs.
  */
-export function importGlobs(imports: TomlValue | undefined, configPath: string): FileGlob[] {
+export function importGlobs(imports: TomlValue | undefined, file: string): FileGlob[] {
   if (!Array.isArray(imports)) return [];
   const globs: FileGlob[] = [];
   for (const item of imports) {
     if (typeof item !== "string") continue;
-    const path = resolve(dirname(configPath), item);
+    const path = resolve(dirname(file), item);
     globs.push({ dir: dirname(path), pattern: basename(path) });
   }
   return globs;

@@ -10,12 +10,13 @@
 import { RtconfError } from "../../errors.ts";
 import { TomlDocument } from "../../formats/toml/document.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
-import { isTable, valueAt } from "../../formats/toml/values.ts";
+import { valueAt } from "../../formats/toml/values.ts";
 import { dirname } from "../../path.ts";
 import { CREATED_HEADER, type Plan } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { ConfigTemplate } from "../engine.ts";
-import { applyCriRule, DEFAULT_RUNTIME_TYPE } from "./cri_rules.ts";
+import { applyCriRule, criTemplate, DEFAULT_RUNTIME_TYPE } from "./cri_rules.ts";
+import { criView, mergedConfig, readers } from "./effective.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
 /**
@@ -91,13 +92,20 @@ export function planK3sTemplate(
   const config = parseToml(texts[configPath] ?? "", configPath);
   const version = configVersion(config, configPath);
   const plugin = criPluginId(version);
-  const cri = valueAt(config, ["plugins", plugin]);
+  const release = readers(version).at(-1)!;
+  const view = criView(
+    mergedConfig([{ path: configPath, data: config }], release),
+    release,
+    version,
+  );
   const target = {
     doc,
     version,
     plugin,
     runtimeType: DEFAULT_RUNTIME_TYPE,
-    effective: isTable(cri) ? cri : undefined,
+    template: criTemplate(view.declared, view.defaultRuntime),
+    builtInRunc: release === "1.x" &&
+      valueAt(config, ["plugins", plugin, "containerd", "runtimes"]) === undefined,
   };
   for (const rule of rules) applyCriRule(target, rule);
   const after = doc.text.replace(

@@ -7,21 +7,14 @@
  */
 
 import { parseToml } from "../../formats/toml/parse.ts";
-import type { CommandLine, Engine, FileTexts } from "../engine.ts";
-import type { SettingKeys } from "../plan_check.ts";
-import { criKeys } from "./cri_rules.ts";
+import { dirname } from "../../path.ts";
+import type { CommandLine, Engine } from "../engine.ts";
+import { handlerNameProblem } from "../runtime_names.ts";
 import { importGlobs } from "./imports.ts";
 import { k3sTemplate } from "./k3s.ts";
 import { type ContainerdOptions, planContainerd } from "./plan.ts";
 import { containerdStatus } from "./status.ts";
-import { configVersion, criPluginId } from "./version.ts";
-
-/** Where the CRI settings are in the files of a plan: under the main config's version. */
-function settings(texts: FileTexts, options: ContainerdOptions): SettingKeys {
-  const main = parseToml(texts[options.configPath] ?? "", options.configPath);
-  const version = configVersion(main, options.configPath);
-  return criKeys(criPluginId(version), version);
-}
+import { containerdViews } from "./views.ts";
 
 /**
  * The containerd engine.
@@ -35,17 +28,23 @@ export const containerd: Engine<ContainerdOptions> = {
     unit: "containerd",
     runtimePath: "/usr/bin/nvidia-container-runtime",
   },
-  supports: { dropIn: true, cdi: true, relativeRuntimePath: false },
+  supports: {
+    dropIn: true,
+    cdi: true,
+    relativeRuntimePath: false,
+    runtimeNameProblem: handlerNameProblem,
+  },
   template: k3sTemplate,
   configCommands: (executable): CommandLine[] => [[executable || "containerd", ["config", "dump"]]],
+  // The drop-in's directory too: an import of its *.toml must not load what containerd does not load now.
   files: (options) =>
-    options.dropInPath === "" ? [options.configPath] : [options.configPath, options.dropInPath],
-  loads: (options, mainText) => {
-    if (mainText === undefined) return [];
-    return importGlobs(parseToml(mainText, options.configPath).imports, options.configPath);
-  },
+    options.dropInPath === "" ? { paths: [options.configPath], globs: [] } : {
+      paths: [options.configPath, options.dropInPath],
+      globs: [{ dir: dirname(options.dropInPath), pattern: "*.toml" }],
+    },
+  loads: (path, text) => importGlobs(parseToml(text, path).imports, path),
   records: () => [],
   plan: planContainerd,
-  settings,
+  views: containerdViews,
   status: containerdStatus,
 };

@@ -1,27 +1,37 @@
 /**
  * containerd: runtimes in `config.toml` (config versions 1, 2, 3 and later),
- * through a drop-in file and `imports`, or in place.
+ * through a drop-in file and `imports`, or in place — decided from the
+ * configuration containerd really uses (see `effective.ts`).
  *
  * @module
  */
 
 import { RtconfError } from "../../errors.ts";
 import { TomlDocument } from "../../formats/toml/document.ts";
-import { parseToml } from "../../formats/toml/parse.ts";
+import { noteValue } from "../../formats/toml/notes.ts";
 import {
   formatString,
   isTable,
-  mergeTables,
   sameValue,
   type TomlTable,
   type TomlValue,
   valueAt,
 } from "../../formats/toml/values.ts";
+import { globMatches } from "../../glob.ts";
+import { dirname } from "../../path.ts";
 import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
-import { applyCriRule, type CriTarget, DEFAULT_RUNTIME_TYPE } from "./cri_rules.ts";
-import { importPattern, importsFile } from "./imports.ts";
+import {
+  applyCriRule,
+  criKeys,
+  type CriTarget,
+  criTemplate,
+  DEFAULT_RUNTIME_TYPE,
+} from "./cri_rules.ts";
+import { criView, type LoadedFile, mergedConfig, readers } from "./effective.ts";
+import { importsFile } from "./imports.ts";
+import { dumped, loadedFiles, refuseOverrides } from "./views.ts";
 import { configVersion, criPluginId } from "./version.ts";
 
 /**
@@ -33,73 +43,74 @@ export interface ContainerdOptions extends EngineOptions {
   runtimeType?: string;
 }
 
-/** The text of a main config that rtconf creates to import the drop-in directory. */
-function createdMain(version: number, dropInPath: string): string {
-  return `${CREATED_HEADER}version = ${version}\nimports = [${
-    formatString(importPattern(dropInPath))
-  }]\n`;
-}
-
-/** Makes the main config import the drop-in directory, noting what was added. */
-function ensureImport(
-  main: TomlDocument,
-  before: string | undefined,
-  version: number,
-  dropInPath: string,
-): void {
-  const pattern = importPattern(dropInPath);
-  const imports = main.get(["imports"]) as TomlValue[] | undefined; // checked by checkShape
-  if (importsFile(imports, main.file, dropInPath)) return;
-  if (Object.keys(main.data).length === 0 && before === undefined) return; // created whole, see below
-  if (Object.keys(main.data).length === 0) {
-    main.set(["version"], BigInt(version));
-    main.addNote(["version"], "added");
-  }
-  if (imports === undefined) {
-    main.set(["imports"], [pattern]);
-    main.addNote(["imports"], "added");
-  } else {
-    main.appendItem(["imports"], pattern);
-    if (main.note(["imports"]) === undefined) {
-      main.addNote(["imports"], `added ${formatString(pattern)}`);
-    }
-  }
-}
-
-/** Takes back what {@linkcode ensureImport} added. */
-function removeImport(main: TomlDocument, dropInPath: string): void {
-  const pattern = importPattern(dropInPath);
-  const note = main.note(["imports"]);
-  if (note === "added") {
-    main.delete(["imports"]);
-  } else if (note === `added ${formatString(pattern)}`) {
-    main.removeNote(["imports"]);
-    main.removeItem(["imports"], pattern);
-  }
-  if (main.note(["version"]) === "added" && Object.keys(main.data).length === 1) {
-    main.delete(["version"]);
-  }
-}
-
 /**
  * Fails unless the tables rtconf edits are tables and `imports` is an array,
  * naming the file where they are not.
  */
 function checkShape(data: TomlTable, file: string, plugin: string): void {
-  const tables = [["plugins"], ["plugins", plugin], ["plugins", plugin, "containerd"], [
-    "plugins",
-    plugin,
-    "containerd",
-    "runtimes",
-  ]];
-  for (const keys of tables) {
-    const value = valueAt(data, keys);
+  const keys = criKeys(plugin);
+  for (const at of [["plugins"], ["plugins", plugin], keys.runtimes.slice(0, -1), keys.runtimes]) {
+    const value = valueAt(data, at);
     if (value !== undefined && !isTable(value)) {
-      throw new RtconfError(`${file}: ${keys.join(".")} is not a table`);
+      throw new RtconfError(`${file}: ${at.join(".")} is not a table`);
     }
   }
   if (data.imports !== undefined && !Array.isArray(data.imports)) {
     throw new RtconfError(`${file}: imports is not an array`);
+  }
+}
+
+/** The text of a main config that rtconf creates to import its drop-in. */
+function createdMain(version: number, entry: string): string {
+  return `${CREATED_HEADER}version = ${version}\nimports = [${formatString(entry)}]\n`;
+}
+
+/**
+ * The `imports` entry that loads the drop-in: its directory's `*.toml`, as
+ * nvidia-ctk writes it, unless that pattern would not match the drop-in or
+ * would also load files that containerd does not load now (a version 3 or an
+ * invalid file can keep containerd from starting); then the drop-in itself.
+ */
+function importEntry(dropInPath: string, texts: FileTexts, loaded: readonly LoadedFile[]): string {
+  const pattern = `${dirname(dropInPath)}/*.toml`;
+  if (!globMatches(pattern, dropInPath)) return dropInPath;
+  const activated = Object.keys(texts).filter((path) =>
+    path !== dropInPath && texts[path] !== undefined && globMatches(pattern, path) &&
+    !loaded.some((file) => file.path === path)
+  );
+  return activated.length === 0 ? pattern : dropInPath;
+}
+
+/** Makes the main config import the drop-in, noting what was added. */
+function ensureImport(main: TomlDocument, version: number, entry: string): void {
+  const imports = main.get(["imports"]) as TomlValue[] | undefined; // checked by checkShape
+  if (Object.keys(main.data).length === 0) {
+    main.set(["version"], BigInt(version));
+    main.addNote(["version"], "added");
+  }
+  if (imports === undefined) {
+    main.set(["imports"], [entry]);
+    main.addNote(["imports"], "added");
+  } else {
+    main.appendItem(["imports"], entry);
+    if (main.note(["imports"]) === undefined) {
+      main.addNote(["imports"], `added ${formatString(entry)}`);
+    }
+  }
+}
+
+/** Takes back the `imports` entry (and `version`) that rtconf added, as its notes say. */
+function removeImport(main: TomlDocument): void {
+  const note = main.note(["imports"]);
+  if (note === "added") {
+    main.delete(["imports"]);
+  } else if (note?.startsWith("added ")) {
+    const entry = noteValue(note);
+    main.removeNote(["imports"]);
+    if (typeof entry === "string") main.removeItem(["imports"], entry);
+  }
+  if (main.note(["version"]) === "added" && Object.keys(main.data).length === 1) {
+    main.delete(["version"]);
   }
 }
 
@@ -108,19 +119,35 @@ function configures(rules: readonly Rule[]): boolean {
   return rules.some((rule) => rule.op === "add-runtime");
 }
 
+/** The node's CRI runtimes and default as the newest release that reads them uses them. */
+function nodeView(files: readonly LoadedFile[], version: number) {
+  const release = readers(version).at(-1)!;
+  return criView(mergedConfig(files, release), release, version);
+}
+
 /**
  * Plans the changes to containerd's files for the rules.
  *
- * - Version 1 configs, and any config with `dropInPath` `""`, are edited in
- *   place: the runtime tables go after their siblings, in the file's style.
- * - Otherwise the drop-in file holds `version`, a copy of the CRI plugin
- *   section (containerd before 2.1 replaces a plugin's whole section with an
- *   imported one) and the runtime; the main config gains the drop-in
- *   directory in `imports` and nothing else.
- * - Values rtconf changes in a file carry a `# rtconf:` note of what was
- *   there, so that unconfigure puts back the original bytes.
+ * Decisions come from the configuration containerd uses — the main config,
+ * then what it imports, merged as each release that reads that config
+ * version merges them — without rtconf's own drop-in:
  *
- * The plan is not checked; {@linkcode planEngine} checks it.
+ * - A new runtime copies the default runtime, else `runc`, else `crun`,
+ *   whichever first is a runc shim (a Kata or gVisor default never is);
+ *   `options.BinaryName` (version 1: also `options.Runtime`) is the runtime.
+ * - Version 1 configs, and any config with `dropInPath` `""`, are edited in
+ *   place, with `# rtconf:` notes of what each changed value was.
+ * - Otherwise the drop-in holds `version`, the runtimes and the settings
+ *   rtconf sets; where containerd 1.x reads the config (version 2), also a
+ *   copy of the CRI section that 1.x would use without it (1.x replaces a
+ *   plugin's whole section with an imported file's), derived again on every
+ *   run. The main config gains an `imports` entry that loads the drop-in and
+ *   nothing else.
+ * - A file rtconf does not own that overrides what was asked (loaded after
+ *   the drop-in, or containerd 1.x's deprecated `default_runtime`) is named
+ *   in a one-line refusal.
+ *
+ * The plan is not checked; `planEngine` checks it.
  *
  * @example Usage
  * ```ts
@@ -136,112 +163,57 @@ function configures(rules: readonly Rule[]): boolean {
  * equal(dropIn.after?.includes('BinaryName = "/usr/bin/nvidia-container-runtime"'), true);
  * ```
  *
- * @param texts The texts of the main config and the drop-in (`undefined` when missing).
+ * @param texts The texts of the main config, the drop-in, and every file the
+ * main config imports or the drop-in's directory holds (`undefined` when missing).
  * @param rules The rules.
  * @param options The files and the config source.
  * @returns The plan: the main config, then the drop-in (in drop-in mode).
- * @throws {RtconfError} for invalid TOML or a config rtconf cannot edit.
+ * @throws {RtconfError} for invalid TOML, a config rtconf cannot edit, or a
+ * file that overrides what was asked.
  */
 export function planContainerd(
   texts: FileTexts,
   rules: readonly Rule[],
   options: ContainerdOptions,
 ): Plan {
-  return planFiles(texts, rules, options).plan;
-}
-
-/** The plan, and the CRI plugin id of the main config's version. */
-function planFiles(
-  texts: FileTexts,
-  rules: readonly Rule[],
-  options: ContainerdOptions,
-): { plan: Plan; plugin: string } {
   const { configPath, dropInPath } = options;
-  const runtimeType = options.runtimeType ?? DEFAULT_RUNTIME_TYPE;
   const before = texts[configPath];
   const main = new TomlDocument(before ?? "", configPath);
-  const source = options.source === undefined
-    ? undefined
-    : parseToml(options.source, "containerd config dump");
-  const empty = Object.keys(main.data).length === 0;
-  // The main file's version, never the dump's: containerd 2.3 dumps version 4,
-  // which beside a version 2 main file stops containerd from starting.
   const version = configVersion(main.data, configPath);
   const plugin = criPluginId(version);
-  const cri = (data: TomlTable | undefined): TomlTable | undefined => {
-    const section = valueAt(data, ["plugins", plugin]);
-    return isTable(section) ? section : undefined;
-  };
   checkShape(main.data, configPath, plugin);
-  if (source) checkShape(source, "containerd config dump", plugin);
-  const sourceCri = cri(source) ?? cri(main.data);
-
-  if (dropInPath === "" || version === 1) {
-    const change = planInPlace(main, before, rules, {
-      version,
-      plugin,
-      runtimeType,
-      effective: sourceCri,
-    });
-    return { plan: [change], plugin };
-  }
-
-  const dropBefore = texts[dropInPath];
-  const base = () => {
-    const doc = new TomlDocument(
-      `${writtenHeader("containerd")}version = ${version}\n`,
-      dropInPath,
-    );
-    if (sourceCri && Object.keys(sourceCri).length) doc.addTable(["plugins", plugin], sourceCri);
-    return doc;
+  const inPlace = dropInPath === "" || version === 1;
+  // The node's own configuration: everything but rtconf's drop-in.
+  const node = loadedFiles({ ...texts, ...(inPlace ? {} : { [dropInPath]: undefined }) }, options);
+  for (const file of node) if (file.path !== configPath) checkShape(file.data, file.path, plugin);
+  // The engine's own report, when there is one, says best what it uses.
+  const dump = dumped(options);
+  const view = dump
+    ? nodeView([dump], configVersion(dump.data, dump.path))
+    : nodeView(node, version);
+  const target = {
+    version,
+    plugin,
+    runtimeType: options.runtimeType ?? DEFAULT_RUNTIME_TYPE,
+    template: criTemplate(view.declared, view.defaultRuntime),
   };
-  let drop = dropBefore !== undefined
-    ? new TomlDocument(dropBefore, dropInPath)
-    : configures(rules)
-    ? base()
-    : undefined;
-  if (drop) {
-    const dropCri = cri(drop.data);
-    const effective = source !== undefined
-      ? sourceCri
-      : dropCri && sourceCri
-      ? mergeTables(sourceCri, dropCri)
-      : dropCri ?? sourceCri;
-    const target: CriTarget = { doc: drop, version, plugin, runtimeType, effective };
-    for (const rule of rules) applyCriRule(target, rule);
+  const plan = inPlace
+    ? [planInPlace(main, before, rules, target, node)]
+    : planDropIn(main, before, texts, rules, options, target, node);
+  if (configures(rules)) {
+    const planned: Record<string, string | undefined> = { ...texts };
+    for (const change of plan) planned[change.path] = change.after;
+    refuseOverrides(planned, rules, options, inPlace ? configPath : dropInPath);
   }
-  // A default naming the runtime goes from the main config too: containerd
-  // 2.1 merges imported files deeply, so the main file's default would stay.
-  // Like nvidia-ctk, unconfigure also takes the runtime out of the main config.
-  const mainTarget: CriTarget = { doc: main, version, plugin, runtimeType, effective: sourceCri };
-  for (const rule of rules) {
-    if (rule.op === "unset-default" || rule.op === "remove-runtime") applyCriRule(mainTarget, rule);
-  }
-  // Unconfigure removes a drop-in that adds nothing to the main config any more.
-  if (!configures(rules) && drop && sameValue(drop.data, base().data)) drop = undefined;
-
-  let mainAfter: string | undefined;
-  if (drop) {
-    ensureImport(main, before, version, dropInPath);
-    mainAfter = empty && before === undefined ? createdMain(version, dropInPath) : main.text;
-  } else if (before === createdMain(version, dropInPath)) {
-    mainAfter = undefined;
-  } else {
-    removeImport(main, dropInPath);
-    mainAfter = before === undefined ? undefined : main.text;
-  }
-  const plan = [
-    { path: configPath, before, after: mainAfter },
-    { path: dropInPath, before: dropBefore, after: drop?.text },
-  ];
-  return { plan, plugin };
+  return plan;
 }
 
 function planInPlace(
   main: TomlDocument,
   before: string | undefined,
   rules: readonly Rule[],
-  target: Omit<CriTarget, "doc">,
+  target: Omit<CriTarget, "doc" | "builtInRunc">,
+  node: readonly LoadedFile[],
 ): FileChange {
   const created = `${CREATED_HEADER}version = ${target.version}\n`;
   let doc = main;
@@ -254,7 +226,10 @@ function planInPlace(
       doc.addNote(["version"], "added");
     }
   }
-  for (const rule of rules) applyCriRule({ ...target, doc }, rule);
+  // containerd 1.x has its built-in runc only while no file has runtimes.
+  const builtInRunc = readers(target.version).includes("1.x") &&
+    valueAt(mergedConfig(node, "1.x"), criKeys(target.plugin).runtimes) === undefined;
+  for (const rule of rules) applyCriRule({ ...target, doc, builtInRunc }, rule);
   if (
     !configures(rules) && doc.note(["version"]) === "added" && Object.keys(doc.data).length === 1
   ) {
@@ -265,4 +240,181 @@ function planInPlace(
     ? undefined
     : doc.text;
   return { path: main.file, before, after };
+}
+
+/** What rtconf keeps in its drop-in from one run to the next. */
+interface DropInState {
+  /** Its runtimes, by name, with their executables, in order. */
+  runtimes: Map<string, string>;
+  /** The default it sets, if any. */
+  defaultRuntime?: string;
+  /** CDI as it sets it, if it does. */
+  cdi?: boolean;
+}
+
+/**
+ * What an earlier run left in the drop-in: the runtimes that are rtconf's
+ * (not the copied section's, nor the built-in runc it added), the default
+ * and CDI where they differ from the copy.
+ */
+function previousState(
+  previous: TomlDocument | undefined,
+  copy: TomlTable | undefined,
+  plugin: string,
+): DropInState {
+  const state: DropInState = { runtimes: new Map() };
+  if (!previous) return state;
+  const keys = criKeys(plugin);
+  const copied = valueAt(copy, keys.runtimes.slice(2));
+  const runtimes = valueAt(previous.data, keys.runtimes);
+  for (const [name, table] of Object.entries(isTable(runtimes) ? runtimes : {})) {
+    if (isTable(copied) && name in copied) continue;
+    if (name === "runc" && previous.note([...keys.runtime("runc"), "runtime_type"]) === "added") {
+      continue;
+    }
+    const binary = isTable(table) ? valueAt(table, ["options", "BinaryName"]) : undefined;
+    if (typeof binary === "string") state.runtimes.set(name, binary);
+  }
+  const defaultRuntime = valueAt(previous.data, keys.defaultRuntime);
+  if (
+    typeof defaultRuntime === "string" && state.runtimes.has(defaultRuntime) &&
+    defaultRuntime !== valueAt(copy, keys.defaultRuntime.slice(2))
+  ) {
+    state.defaultRuntime = defaultRuntime;
+  }
+  const cdi = valueAt(previous.data, keys.cdi);
+  if (typeof cdi === "boolean" && cdi !== valueAt(copy, keys.cdi.slice(2))) state.cdi = cdi;
+  return state;
+}
+
+/** The rules applied to what rtconf keeps in its drop-in. */
+function nextState(state: DropInState, rules: readonly Rule[]): DropInState {
+  const next: DropInState = { ...state, runtimes: new Map(state.runtimes) };
+  for (const rule of rules) {
+    switch (rule.op) {
+      case "add-runtime":
+        next.runtimes.set(rule.name, rule.path);
+        break;
+      case "remove-runtime":
+        next.runtimes.delete(rule.name);
+        break;
+      case "set-default":
+        next.defaultRuntime = rule.name;
+        break;
+      case "unset-default":
+        if (next.defaultRuntime === rule.name) delete next.defaultRuntime;
+        break;
+      case "enable-cdi":
+        next.cdi = true;
+        break;
+      case "disable-cdi":
+        delete next.cdi;
+        break;
+    }
+  }
+  if (next.defaultRuntime !== undefined && !next.runtimes.has(next.defaultRuntime)) {
+    delete next.defaultRuntime;
+  }
+  return next;
+}
+
+/** The CRI section containerd 1.x would use from these files: the last file's that has one. */
+function lastSection(files: readonly LoadedFile[], plugin: string): TomlTable | undefined {
+  let section: TomlTable | undefined;
+  for (const file of files) {
+    const found = valueAt(file.data, ["plugins", plugin]);
+    if (isTable(found)) section = found;
+  }
+  return section;
+}
+
+function planDropIn(
+  main: TomlDocument,
+  before: string | undefined,
+  texts: FileTexts,
+  rules: readonly Rule[],
+  options: ContainerdOptions,
+  target: Omit<CriTarget, "doc" | "builtInRunc">,
+  node: readonly LoadedFile[],
+): Plan {
+  const { configPath, dropInPath } = options;
+  const { version, plugin } = target;
+  const dropBefore = texts[dropInPath];
+  const previous = dropBefore === undefined ? undefined : new TomlDocument(dropBefore, dropInPath);
+  // A default naming the runtime goes from the main config too: containerd
+  // 2.x merges imported files key by key, so the main file's default would
+  // stay. Like nvidia-ctk, unconfigure also takes the runtime out of it.
+  const mainTarget = { ...target, doc: main, builtInRunc: false };
+  for (const rule of rules) {
+    if (rule.op === "unset-default" || rule.op === "remove-runtime") applyCriRule(mainTarget, rule);
+  }
+
+  const entry = importEntry(dropInPath, texts, node);
+  const imported = importsFile(main.get(["imports"]), configPath, dropInPath);
+  const mainWithImport = (): string => {
+    if (imported) return main.text;
+    if (Object.keys(main.data).length === 0 && before === undefined) {
+      return createdMain(version, entry);
+    }
+    const copy = new TomlDocument(main.text, configPath);
+    ensureImport(copy, version, entry);
+    return copy.text;
+  };
+  // Where containerd 1.x reads the config, the drop-in replaces the CRI
+  // section of every file loaded before it: it carries a copy of the last one.
+  const copyFrom = (): TomlTable | undefined => {
+    if (!readers(version).includes("1.x")) return undefined;
+    const dump = dumped(options);
+    if (dump && configVersion(dump.data, dump.path) === version) {
+      return lastSection([dump], plugin); // nvidia-ctk's source: what containerd 1.x reports
+    }
+    const order = loadedFiles(
+      { ...texts, [configPath]: mainWithImport(), [dropInPath]: "" },
+      options,
+    );
+    const at = order.findIndex((file) => file.path === dropInPath);
+    return lastSection(order.slice(0, at < 0 ? order.length : at), plugin);
+  };
+  const copy = copyFrom();
+  const state = nextState(previousState(previous, copy, plugin), rules);
+
+  let dropAfter: string | undefined;
+  if (state.runtimes.size > 0) {
+    const doc = new TomlDocument(
+      `${writtenHeader("containerd")}version = ${version}\n`,
+      dropInPath,
+    );
+    if (copy && Object.keys(copy).length > 0) doc.addTable(["plugins", plugin], copy);
+    const copied = valueAt(copy, ["containerd", "runtimes"]);
+    const builtIn = readers(version).includes("1.x") && copied === undefined;
+    const drop = { ...target, doc, builtInRunc: builtIn };
+    for (const [name, path] of state.runtimes) {
+      applyCriRule(drop, { op: "add-runtime", name, path });
+    }
+    const keys = criKeys(plugin);
+    if (state.defaultRuntime !== undefined) doc.set(keys.defaultRuntime, state.defaultRuntime);
+    if (state.cdi !== undefined) doc.set(keys.cdi, state.cdi);
+    // An earlier run's text that says the same stays as it is.
+    dropAfter = previous && sameValue(previous.data, doc.data) ? dropBefore : doc.text;
+  }
+
+  let mainAfter: string | undefined;
+  if (dropAfter !== undefined) {
+    mainAfter = mainWithImport();
+  } else if (
+    before !== undefined && [entry, `${dirname(dropInPath)}/*.toml`, dropInPath]
+      .some((item) => before === createdMain(version, item))
+  ) {
+    mainAfter = undefined;
+  } else {
+    removeImport(main);
+    mainAfter = before === undefined ? undefined : main.text;
+  }
+  if (dropBefore === undefined && dropAfter === undefined && !configures(rules)) {
+    mainAfter = before === undefined ? undefined : mainAfter;
+  }
+  return [
+    { path: configPath, before, after: mainAfter },
+    { path: dropInPath, before: dropBefore, after: dropAfter },
+  ];
 }

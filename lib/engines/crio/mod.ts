@@ -5,13 +5,11 @@
  * @module
  */
 
-import { dirname } from "../../path.ts";
 import type { CommandLine, Engine } from "../engine.ts";
-import { CRIO_KEYS, planCrio } from "./plan.ts";
+import { handlerNameProblem } from "../runtime_names.ts";
+import { crioViews, DROP_IN_DIR, dropInDir } from "./effective.ts";
+import { planCrio } from "./plan.ts";
 import { crioStatus } from "./status.ts";
-
-/** The directory of CRI-O's drop-ins. */
-const DROP_IN_DIR = "/etc/crio/crio.conf.d";
 
 /**
  * The CRI-O engine.
@@ -26,19 +24,26 @@ export const crio: Engine = {
     runtimePath: "/usr/bin/nvidia-container-runtime",
   },
   // CRI-O always has CDI: nothing to switch on.
-  supports: { dropIn: true, cdi: false, relativeRuntimePath: false },
+  supports: {
+    dropIn: true,
+    cdi: false,
+    relativeRuntimePath: false,
+    runtimeNameProblem: handlerNameProblem,
+  },
   configCommands: (executable): CommandLine[] => [
     [executable || "crio", ["status", "config"]],
     ["crio-status", ["config"]],
   ],
-  files: (options) =>
-    options.dropInPath === "" ? [options.configPath] : [options.configPath, options.dropInPath],
-  loads: (options) => [{
-    dir: options.dropInPath ? dirname(options.dropInPath) : DROP_IN_DIR,
-    pattern: "*",
-  }],
+  // CRI-O reads every file of its drop-in directory, whatever its name, subdirectories too.
+  files: (options) => ({
+    paths: options.dropInPath === ""
+      ? [options.configPath]
+      : [options.configPath, options.dropInPath],
+    globs: [{ dir: dropInDir(options), pattern: "*", recursive: true }],
+  }),
+  loads: () => [],
   records: () => [],
   plan: planCrio,
-  settings: () => CRIO_KEYS,
+  views: crioViews,
   status: crioStatus,
 };

@@ -1,41 +1,45 @@
 /**
- * CRI-O: runtimes in `crio.conf`, through a drop-in file in
- * `/etc/crio/crio.conf.d/` or in place.
+ * CRI-O: runtimes in a drop-in file in `/etc/crio/crio.conf.d/`, or in place
+ * in `crio.conf` — decided from the configuration CRI-O really uses (see
+ * `effective.ts`).
  *
  * @module
  */
 
 import { RtconfError } from "../../errors.ts";
 import { TomlDocument } from "../../formats/toml/document.ts";
-import { parseToml } from "../../formats/toml/parse.ts";
-import {
-  isTable,
-  mergeTables,
-  type TomlTable,
-  type TomlValue,
-  valueAt,
-} from "../../formats/toml/values.ts";
+import { isTable, sameValue, type TomlTable, valueAt } from "../../formats/toml/values.ts";
 import { CREATED_HEADER, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
-import type { SettingKeys } from "../plan_check.ts";
 import { templateRuntime } from "../template_runtime.ts";
-
-/** The first line of a drop-in rtconf writes. */
-const CRIO_DROP_IN_HEADER: string = writtenHeader("CRI-O");
+import { parseToml } from "../../formats/toml/parse.ts";
+import { CRIO_KEYS, crioFiles, crioView, mergedCrio, refuseCrioOverrides } from "./effective.ts";
 
 const RUNTIME = ["crio", "runtime"];
-const RUNTIMES = [...RUNTIME, "runtimes"];
-const DEFAULT = [...RUNTIME, "default_runtime"];
 
 /**
- * Where CRI-O keeps the settings rtconf changes.
+ * Whether a runtime runs containers as an OCI runtime does (`runtime_type`
+ * `oci`, or none), with none of the settings of a VM runtime: only such a
+ * runtime is a template for NVIDIA's.
+ *
+ * @example Usage
+ * ```ts
+ * import { isOciRuntime } from "./plan.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isOciRuntime({ runtime_path: "/usr/libexec/crio/crun", monitor_path: "/usr/libexec/crio/conmon" }), true);
+ * equal(isOciRuntime({ runtime_type: "vm", runtime_config_path: "/opt/kata/configuration.toml" }), false);
+ * ```
+ *
+ * @param table A runtime's table.
+ * @returns `true` for an OCI runtime.
  */
-export const CRIO_KEYS: SettingKeys = {
-  runtime: (name) => [...RUNTIMES, name],
-  runtimeExecutable: (name) => [...RUNTIMES, name, "runtime_path"],
-  defaultRuntime: DEFAULT,
-};
+export function isOciRuntime(table: TomlTable): boolean {
+  const type = table.runtime_type;
+  return (type === undefined || type === "" || type === "oci") &&
+    table.runtime_config_path === undefined;
+}
 
 function expectTable(doc: TomlDocument, keys: string[]): void {
   const value = doc.get(keys);
@@ -44,34 +48,35 @@ function expectTable(doc: TomlDocument, keys: string[]): void {
   }
 }
 
-/** Applies one rule to a CRI-O file; `effective` is the config CRI-O sees, to copy from. */
-function applyRule(doc: TomlDocument, rule: Rule, effective: TomlTable): void {
+/** The table of a new runtime: the template's settings, then the runtime's own. */
+function runtimeTable(template: TomlTable | undefined, path: string): TomlTable {
+  return { ...(template ?? {}), runtime_path: path, runtime_type: "oci" };
+}
+
+/** Applies one rule to `crio.conf` in place. */
+function applyRule(doc: TomlDocument, rule: Rule, template: TomlTable | undefined): void {
   switch (rule.op) {
     case "add-runtime": {
-      const keys = [...RUNTIMES, rule.name];
+      const keys = CRIO_KEYS.runtime(rule.name);
       for (let i = 1; i <= keys.length; i++) expectTable(doc, keys.slice(0, i));
       if (isTable(doc.get(keys))) {
         doc.set([...keys, "runtime_path"], rule.path);
         doc.set([...keys, "runtime_type"], "oci");
         return;
       }
-      const table = templateRuntime(valueAt(effective, RUNTIMES), valueAt(effective, DEFAULT)) ??
-        {};
-      table.runtime_path = rule.path;
-      table.runtime_type = "oci";
-      doc.addTable(keys, table);
+      doc.addTable(keys, runtimeTable(template, rule.path));
       return;
     }
     case "remove-runtime":
-      expectTable(doc, [...RUNTIMES, rule.name]);
-      doc.removeTable([...RUNTIMES, rule.name]);
+      expectTable(doc, CRIO_KEYS.runtime(rule.name));
+      doc.removeTable(CRIO_KEYS.runtime(rule.name));
       return;
     case "set-default":
       expectTable(doc, RUNTIME);
-      doc.change(DEFAULT, rule.name);
+      doc.change(CRIO_KEYS.defaultRuntime, rule.name);
       return;
     case "unset-default":
-      if (doc.get(DEFAULT) === rule.name) doc.restore(DEFAULT);
+      if (doc.get(CRIO_KEYS.defaultRuntime) === rule.name) doc.restore(CRIO_KEYS.defaultRuntime);
       return;
     case "enable-cdi":
     case "disable-cdi":
@@ -80,20 +85,58 @@ function applyRule(doc: TomlDocument, rule: Rule, effective: TomlTable): void {
   }
 }
 
-/** Whether a table holds no value at all (only empty tables, if anything). */
-function holdsNothing(value: TomlValue): boolean {
-  return isTable(value) && Object.values(value).every(holdsNothing);
+/** What rtconf keeps in its drop-in: its runtimes (with their executables) and the default. */
+interface DropInState {
+  runtimes: Map<string, string>;
+  defaultRuntime?: string;
+}
+
+function previousState(previous: TomlDocument | undefined): DropInState {
+  const state: DropInState = { runtimes: new Map() };
+  if (!previous) return state;
+  const runtimes = valueAt(previous.data, [...RUNTIME, "runtimes"]);
+  for (const [name, table] of Object.entries(isTable(runtimes) ? runtimes : {})) {
+    const path = isTable(table) ? table.runtime_path : undefined;
+    if (typeof path === "string") state.runtimes.set(name, path);
+  }
+  const named = valueAt(previous.data, CRIO_KEYS.defaultRuntime);
+  if (typeof named === "string" && state.runtimes.has(named)) state.defaultRuntime = named;
+  return state;
+}
+
+function nextState(state: DropInState, rules: readonly Rule[]): DropInState {
+  const next: DropInState = { ...state, runtimes: new Map(state.runtimes) };
+  for (const rule of rules) {
+    if (rule.op === "add-runtime") next.runtimes.set(rule.name, rule.path);
+    else if (rule.op === "remove-runtime") next.runtimes.delete(rule.name);
+    else if (rule.op === "set-default") next.defaultRuntime = rule.name;
+    else if (rule.op === "unset-default" && next.defaultRuntime === rule.name) {
+      delete next.defaultRuntime;
+    }
+  }
+  if (next.defaultRuntime !== undefined && !next.runtimes.has(next.defaultRuntime)) {
+    delete next.defaultRuntime;
+  }
+  return next;
 }
 
 /**
  * Plans the changes to CRI-O's files for the rules.
  *
- * - Drop-in mode writes only the drop-in: the runtime's table (a copy of the
- *   default runtime's, else `runc`'s, else `crun`'s, with `runtime_path` and
- *   `runtime_type = "oci"`) and, when asked, `crio.runtime.default_runtime`.
- *   Unconfigure removes the drop-in when nothing is left in it.
+ * Decisions come from the configuration CRI-O uses: `crio.conf`, then the
+ * files of its drop-in directory, without rtconf's own drop-in.
+ *
+ * - A new runtime copies the default runtime, else `runc`, else `crun`,
+ *   whichever first is an OCI runtime (a VM runtime such as Kata never is) —
+ *   so it finds conmon where they do — with its own `runtime_path` and
+ *   `runtime_type = "oci"`; derived again on every run.
+ * - Drop-in mode writes only the drop-in: the runtimes and, when asked,
+ *   `crio.runtime.default_runtime`. Unconfigure removes the drop-in when no
+ *   runtime of rtconf's is left.
  * - In place (`dropInPath` `""`) edits `crio.conf`, keeping all it had
  *   (nvidia-ctk replaces the whole file with the runtime table: a marked bug).
+ * - A file read after rtconf's that overrides what was asked is named in a
+ *   one-line refusal.
  *
  * The plan is not checked; `planEngine` checks it.
  *
@@ -110,38 +153,81 @@ function holdsNothing(value: TomlValue): boolean {
  * equal(dropIn.after?.includes('runtime_path = "/usr/bin/nvidia-container-runtime"'), true);
  * ```
  *
- * @param texts The texts of the main config and the drop-in (`undefined` when missing).
+ * @param texts The texts of `crio.conf` and of every file of the drop-in
+ * directory (`undefined` when missing).
  * @param rules The rules.
  * @param options The files and the config source.
  * @returns The plan: the drop-in in drop-in mode, else the main config.
- * @throws {RtconfError} for invalid TOML or a config rtconf cannot edit.
+ * @throws {RtconfError} for invalid TOML, a config rtconf cannot edit, or a
+ * file that overrides what was asked.
  */
 export function planCrio(texts: FileTexts, rules: readonly Rule[], options: EngineOptions): Plan {
   const { configPath, dropInPath } = options;
-  const before = texts[configPath];
-  const command = options.source === undefined
-    ? undefined
-    : parseToml(options.source, "crio status config");
   const configures = rules.some((rule) => rule.op === "add-runtime");
-  if (dropInPath === "") {
-    const created = before === undefined && configures;
-    const doc = new TomlDocument(created ? CREATED_HEADER : before ?? "", configPath);
-    // The values as read: later edits give the document new values, not this object.
-    const source = command ?? doc.data;
-    for (const rule of rules) applyRule(doc, rule, source);
-    // A file rtconf created goes when nothing but its header is left.
-    const after = doc.text === CREATED_HEADER || (before === undefined && doc.text === "")
-      ? undefined
-      : doc.text;
-    return [{ path: configPath, before, after }];
+  // The node's own configuration: everything but rtconf's drop-in.
+  const node = crioFiles(
+    dropInPath === "" ? texts : { ...texts, [dropInPath]: undefined },
+    options,
+  );
+  if (options.source !== undefined) {
+    node.unshift({
+      path: "crio status config",
+      data: parseToml(options.source, "crio status config"),
+    });
   }
-  const dropBefore = texts[dropInPath];
-  if (dropBefore === undefined && !configures) {
-    return [{ path: dropInPath, before: undefined, after: undefined }];
+  const view = crioView(mergedCrio(node));
+  const template = templateRuntime(
+    view.runtimes,
+    [view.defaultRuntime, "runc", "crun"],
+    isOciRuntime,
+  );
+  const plan = dropInPath === ""
+    ? planInPlace(texts, rules, configPath, template)
+    : planDropIn(texts, rules, dropInPath, template);
+  if (configures) {
+    const planned: Record<string, string | undefined> = { ...texts };
+    for (const change of plan) planned[change.path] = change.after;
+    refuseCrioOverrides(planned, rules, options, dropInPath || configPath);
   }
-  const doc = new TomlDocument(dropBefore ?? CRIO_DROP_IN_HEADER, dropInPath);
-  const effective = command ?? mergeTables(parseToml(before ?? "", configPath), doc.data);
-  for (const rule of rules) applyRule(doc, rule, effective);
-  const empty = !configures && holdsNothing(doc.data);
-  return [{ path: dropInPath, before: dropBefore, after: empty ? undefined : doc.text }];
+  return plan;
+}
+
+function planInPlace(
+  texts: FileTexts,
+  rules: readonly Rule[],
+  configPath: string,
+  template: TomlTable | undefined,
+): Plan {
+  const before = texts[configPath];
+  const configures = rules.some((rule) => rule.op === "add-runtime");
+  const created = before === undefined && configures;
+  const doc = new TomlDocument(created ? CREATED_HEADER : before ?? "", configPath);
+  for (const rule of rules) applyRule(doc, rule, template);
+  // A file rtconf created goes when nothing but its header is left.
+  const after = doc.text === CREATED_HEADER || (before === undefined && doc.text === "")
+    ? undefined
+    : doc.text;
+  return [{ path: configPath, before, after }];
+}
+
+function planDropIn(
+  texts: FileTexts,
+  rules: readonly Rule[],
+  dropInPath: string,
+  template: TomlTable | undefined,
+): Plan {
+  const before = texts[dropInPath];
+  const previous = before === undefined ? undefined : new TomlDocument(before, dropInPath);
+  const state = nextState(previousState(previous), rules);
+  if (state.runtimes.size === 0) return [{ path: dropInPath, before, after: undefined }];
+  const doc = new TomlDocument(writtenHeader("CRI-O"), dropInPath);
+  if (state.defaultRuntime !== undefined) {
+    doc.set(CRIO_KEYS.defaultRuntime, state.defaultRuntime);
+  }
+  for (const [name, path] of state.runtimes) {
+    doc.addTable(CRIO_KEYS.runtime(name), runtimeTable(template, path));
+  }
+  // An earlier run's text that says the same stays as it is.
+  const after = previous && sameValue(previous.data, doc.data) ? before : doc.text;
+  return [{ path: dropInPath, before, after }];
 }

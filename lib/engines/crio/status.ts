@@ -1,45 +1,50 @@
 /**
- * `runtime status` for CRI-O: its runtimes and default from `crio.conf` and
- * then the files of `crio.conf.d`.
+ * `runtime status` for CRI-O: its runtimes and default as CRI-O uses them,
+ * from `crio.conf` and then the files of `crio.conf.d`.
  *
  * @module
  */
 
-import { parseToml } from "../../formats/toml/parse.ts";
-import type { EngineStatus, FileText } from "../engine.ts";
+import type { EngineOptions, EngineStatus, FileTexts } from "../engine.ts";
 import { lastValue, runtimesOf, statusOf } from "../status.ts";
+import { BUILT_IN_DEFAULT, CRIO_KEYS, crioFiles, crioView, mergedCrio } from "./effective.ts";
 
 /**
  * What CRI-O's configuration holds, from `crio.conf` and then the files of
- * `crio.conf.d`, later files over earlier ones. CRI-O's own default runtime
- * is `crun`, and it always has CDI.
+ * its drop-in directory, later files over earlier ones. CRI-O's own default
+ * runtime is `crun`, and it always has CDI.
  *
  * @example Usage
  * ```ts
  * import { crioStatus } from "./status.ts";
  * import { equal } from "node:assert/strict";
  *
- * const status = crioStatus([
- *   { path: "/etc/crio/crio.conf", text: '[crio.runtime]\ndefault_runtime = "runc"\n' },
- *   { path: "/etc/crio/crio.conf.d/99-nvidia.toml", text: '[crio.runtime]\ndefault_runtime = "nvidia"\n' },
- * ]);
+ * const status = crioStatus({
+ *   "/etc/crio/crio.conf": '[crio.runtime]\ndefault_runtime = "runc"\n',
+ *   "/etc/crio/crio.conf.d/99-nvidia.toml": '[crio.runtime]\ndefault_runtime = "nvidia"\n',
+ * }, { configPath: "/etc/crio/crio.conf", dropInPath: "" });
  * equal(status.defaultRuntime, "nvidia");
+ * equal(status.defaultFile, "/etc/crio/crio.conf.d/99-nvidia.toml");
  * equal(status.cdi.enabled, true);
  * ```
  *
- * @param files `crio.conf` and the files of `crio.conf.d`, in order.
+ * @param texts The files' texts.
+ * @param options The main config and the drop-in.
  * @returns The status.
  * @throws {RtconfError} for a file that is not valid TOML.
  */
-export function crioStatus(files: readonly FileText[]): EngineStatus {
-  const parsed = files.map(({ path, text }) => ({ path, data: parseToml(text, path) }));
-  const runtime = ["crio", "runtime"];
+export function crioStatus(texts: FileTexts, options: EngineOptions): EngineStatus {
+  const files = crioFiles(texts, options);
+  const view = crioView(mergedCrio(files));
+  // A runtime named again is replaced whole: its executable is the last file's.
+  const runtimes = runtimesOf(files, CRIO_KEYS.runtime("").slice(0, -1), ["runtime_path"])
+    .filter((runtime) => runtime.name in view.runtimes);
   return statusOf(
     "crio",
-    files,
-    runtimesOf(parsed, [...runtime, "runtimes"], ["runtime_path"]),
-    lastValue(parsed, [...runtime, "default_runtime"]),
-    "crun",
+    files.map((file) => file.path),
+    runtimes,
+    lastValue(files, CRIO_KEYS.defaultRuntime),
+    BUILT_IN_DEFAULT,
     { enabled: true, file: "", engineDefault: "always on" },
   );
 }

@@ -8,6 +8,7 @@
 import { parseJsonConfig } from "../../formats/json/parse.ts";
 import type { TomlTable } from "../../formats/toml/values.ts";
 import type { Engine } from "../engine.ts";
+import { dockerNameProblem } from "../runtime_names.ts";
 import { DOCKER_KEYS, planDocker } from "./plan.ts";
 import { reloadGap } from "./reload.ts";
 import { restorePath } from "./restore.ts";
@@ -29,6 +30,7 @@ export const docker: Engine = {
     dropIn: false,
     cdi: true,
     relativeRuntimePath: true,
+    runtimeNameProblem: dockerNameProblem,
     reload: {
       signal: "SIGHUP",
       pidFile: "/var/run/docker.pid",
@@ -37,11 +39,14 @@ export const docker: Engine = {
     },
   },
   configCommands: () => [],
-  files: (options) => [options.configPath, restorePath(options.configPath)],
+  files: (options) => ({ paths: [options.configPath, restorePath(options.configPath)], globs: [] }),
   loads: () => [],
   records: (options) => [restorePath(options.configPath)],
   plan: planDocker,
-  settings: () => DOCKER_KEYS,
-  parse: (text, path) => parseJsonConfig(text, path) as TomlTable,
+  views: (texts, options) => [{
+    reader: "dockerd",
+    config: parseJsonConfig(texts[options.configPath] ?? "", options.configPath) as TomlTable,
+    keys: DOCKER_KEYS,
+  }],
   status: dockerStatus,
 };

@@ -9,7 +9,7 @@ import { JsonDocument } from "../../formats/json/document.ts";
 import type { Plan } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
-import type { SettingKeys } from "../plan_check.ts";
+import type { SettingKeys } from "../engine.ts";
 import { type DockerRestore, readRestore, restorePath } from "./restore.ts";
 
 /**

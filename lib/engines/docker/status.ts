@@ -7,7 +7,7 @@
 
 import { parseJsonConfig } from "../../formats/json/parse.ts";
 import type { TomlTable } from "../../formats/toml/values.ts";
-import type { EngineStatus, FileText } from "../engine.ts";
+import type { EngineOptions, EngineStatus, FileTexts } from "../engine.ts";
 import { lastValue, runtimesOf, statusOf } from "../status.ts";
 
 /**
@@ -19,23 +19,23 @@ import { lastValue, runtimesOf, statusOf } from "../status.ts";
  * import { dockerStatus } from "./status.ts";
  * import { deepEqual, equal } from "node:assert/strict";
  *
- * const status = dockerStatus([{
- *   path: "/etc/docker/daemon.json",
- *   text: '\uFEFF{"runtimes": {"nvidia": {"path": "nvidia-container-runtime"}}, "default-runtime": "nvidia"}',
- * }]);
+ * const status = dockerStatus({
+ *   "/etc/docker/daemon.json": '\uFEFF{"runtimes": {"nvidia": {"path": "nvidia-container-runtime"}}, "default-runtime": "nvidia"}',
+ * }, { configPath: "/etc/docker/daemon.json", dropInPath: "" });
  * equal(status.defaultRuntime, "nvidia");
  * deepEqual(status.runtimes.map((runtime) => runtime.name), ["runc", "nvidia"]);
  * ```
  *
- * @param files `daemon.json`, when it exists.
+ * @param texts The files' texts.
+ * @param options The config file.
  * @returns The status.
  * @throws {RtconfError} for a file that is not strict JSON or not an object.
  */
-export function dockerStatus(files: readonly FileText[]): EngineStatus {
-  const parsed = files.slice(0, 1).map(({ path, text }) => ({
-    path,
-    data: parseJsonConfig(text, path) as TomlTable,
-  }));
+export function dockerStatus(texts: FileTexts, options: EngineOptions): EngineStatus {
+  const text = texts[options.configPath];
+  const parsed = text === undefined
+    ? []
+    : [{ path: options.configPath, data: parseJsonConfig(text, options.configPath) as TomlTable }];
   const runtimes = runtimesOf(parsed, ["runtimes"], ["path"]);
   if (!runtimes.some((runtime) => runtime.name === "runc")) {
     runtimes.unshift({ name: "runc", path: "", file: "" });
@@ -43,7 +43,7 @@ export function dockerStatus(files: readonly FileText[]): EngineStatus {
   const cdi = lastValue(parsed, ["features", "cdi"]);
   return statusOf(
     "docker",
-    files.slice(0, 1),
+    parsed.map((file) => file.path),
     runtimes,
     lastValue(parsed, ["default-runtime"]),
     "runc",

@@ -1,0 +1,57 @@
+/**
+ * Which runtime names the engines can use.
+ *
+ * @module
+ */
+
+/**
+ * What keeps a name from being a Kubernetes runtime handler, which CRI
+ * engines (containerd, CRI-O) are given as a RuntimeClass's `handler`: it
+ * must be a DNS label (RFC 1123: at most 63 lowercase letters, digits and
+ * `-`, starting and ending with a letter or digit). Such a name is also a
+ * bare TOML key, which every TOML parser reads.
+ *
+ * @example Usage
+ * ```ts
+ * import { handlerNameProblem } from "./runtime_names.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(handlerNameProblem("nvidia-cdi"), undefined);
+ * equal(
+ *   handlerNameProblem("nvidia.cdi"),
+ *   "a runtime handler must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+ * );
+ * ```
+ *
+ * @param name A runtime name.
+ * @returns The problem, or `undefined` for a valid name.
+ */
+export function handlerNameProblem(name: string): string | undefined {
+  return /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) ? undefined : "a runtime handler must " +
+    "be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a " +
+    "letter or digit";
+}
+
+/**
+ * What keeps a name from being a Docker runtime name: dockerd takes any
+ * name but an empty one, and one with a control character could not be
+ * written on the command line it is used with.
+ *
+ * @example Usage
+ * ```ts
+ * import { dockerNameProblem } from "./runtime_names.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(dockerNameProblem("nvidia.cdi"), undefined);
+ * equal(dockerNameProblem(""), "a runtime name must not be empty");
+ * ```
+ *
+ * @param name A runtime name.
+ * @returns The problem, or `undefined` for a valid name.
+ */
+export function dockerNameProblem(name: string): string | undefined {
+  if (name === "") return "a runtime name must not be empty";
+  // deno-lint-ignore no-control-regex -- control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "a runtime name must not hold control characters";
+  return undefined;
+}
