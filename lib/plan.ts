@@ -16,6 +16,8 @@ export interface FileChange {
   before: string | undefined;
   /** The file's text after the command. */
   after: string | undefined;
+  /** What the operator should know about this file (a record that is no longer true). */
+  warnings?: string[];
 }
 
 /**

@@ -191,7 +191,8 @@ Deno.test("the library refuses such a name too, and Docker takes it", async () =
     configure({ engine: "containerd", files: {}, runtimes }),
     /invalid runtime name "nvidia\.cdi" for containerd/,
   );
-  const [daemon] = await configure({ engine: "docker", files: {}, runtimes });
+  const plan = await configure({ engine: "docker", files: {}, runtimes });
+  const daemon = plan.find((change) => change.path === "/etc/docker/daemon.json")!;
   equal(
     JSON.parse(daemon.after!).runtimes["nvidia.cdi"].path,
     "/usr/bin/nvidia-container-runtime.cdi",

@@ -151,7 +151,7 @@ Deno.test("containerd: quoting style of the file is kept ('io.containerd.cri.v1.
       const { config } = await readFiles(dir);
       match(
         config!,
-        /^ {8}\[plugins\.'io\.containerd\.cri\.v1\.runtime'\.containerd\.runtimes\.nvidia-cdi\]$/m,
+        /^ {8}\[plugins\.'io\.containerd\.cri\.v1\.runtime'\.containerd\.runtimes\.nvidia-cdi\] # rtconf: added$/m,
       );
       match(config!, /^ {6}default_runtime_name = 'nvidia-cdi' # rtconf: was 'runc'$/m);
     },
@@ -197,7 +197,7 @@ Deno.test("containerd: the new runtime goes after its siblings, in the file's he
         "  SystemdCgroup = true\n",
         `  SystemdCgroup = true
 
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia] # rtconf: added
   runtime_type = "io.containerd.runc.v2"
 
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]

@@ -255,7 +255,9 @@ for (const [name, file] of INPUTS) {
               let inRuntime = false;
               for (const line of run.filter((line) => line.trim() !== "")) {
                 if (/^\s*\[/.test(line)) {
-                  inRuntime = /^\s*\[crio\.runtime\.runtimes\.nvidia\]$/.test(line);
+                  inRuntime = /^\s*\[crio\.runtime\.runtimes\.nvidia\]( # rtconf: added)?$/.test(
+                    line,
+                  );
                   if (!inRuntime) match(line, /^\[crio\.runtime\] # rtconf: added$/);
                 } else if (inRuntime) {
                   match(line, /^\s*\w+ = /);

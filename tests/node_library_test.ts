@@ -28,7 +28,8 @@ const docker = await configure({
   runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }],
   setAsDefault: "nvidia",
 });
-const status = await engineStatus("docker", [{ path: "/etc/docker/daemon.json", text: docker[0].after }]);
+const daemon = docker.find((change) => change.path === "/etc/docker/daemon.json");
+const status = await engineStatus("docker", [{ path: daemon.path, text: daemon.after }]);
 const diff = renderDiff(docker);
 console.log(JSON.stringify({ runtime: typeof Deno, containerd, docker, status, diff }));
 `;

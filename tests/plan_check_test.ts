@@ -38,6 +38,13 @@ function edit(suffix: string, from: string | RegExp, to: string): (plan: Plan) =
     );
 }
 
+/** The files after a real configure of NVIDIA's runtime into containerd. */
+async function configuredTexts(options: EngineOptions, texts: FileTexts): Promise<FileTexts> {
+  const engine = await loadEngine("containerd");
+  const plan = planEngine(engine, texts, configureRules({ runtimes: [NVIDIA] }), options);
+  return { ...texts, ...Object.fromEntries(plan.map((change) => [change.path, change.after])) };
+}
+
 interface Case {
   engine: string;
   what: string;
@@ -86,16 +93,9 @@ const CASES: Case[] = [
   },
   {
     engine: "containerd",
-    what: "unconfigure leaves the runtime in the main config",
+    what: "unconfigure leaves the runtime in rtconf's drop-in",
     verb: "unconfigure",
-    texts: {
-      [containerdFiles.configPath]: CONTAINERD_1_7.replace(
-        '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
-        '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\n' +
-          '  runtime_type = "io.containerd.runc.v2"\n\n' +
-          '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
-      ),
-    },
+    texts: await configuredTexts(containerdFiles, { [containerdFiles.configPath]: CONTAINERD_1_7 }),
     options: containerdFiles,
     spoil: (plan) => plan.map((change) => ({ ...change, after: change.before })),
     refused: /would still hold runtime nvidia/,

@@ -153,6 +153,7 @@ export async function runRuntime(
       plans.push({ target: job.target, plan: await planJob(job, invocation, host, reporter) });
     }
     const plan = plans.flatMap((entry) => entry.plan);
+    for (const change of plan) for (const warning of change.warnings ?? []) reporter.warn(warning);
     if (invocation.diff) {
       const { renderDiff } = await import("../diff.ts");
       reporter.result(renderDiff(plan));

@@ -105,12 +105,21 @@ export function checkPlan(
           }
           named.push(keys.runtime(rule.name));
           break;
-        case "remove-runtime":
-          if (valueAt(config, keys.runtime(rule.name)) !== undefined) {
+        case "remove-runtime": {
+          // A runtime left as it was, where the node's own files do not define it, is one
+          // rtconf wrote and failed to take away; the operator's stays, with what rtconf
+          // changed in it put back.
+          const left = valueAt(config, keys.runtime(rule.name));
+          if (
+            left !== undefined &&
+            sameValue(left, valueAt(current.config, current.keys.runtime(rule.name))) &&
+            valueAt(baseline.config, baseline.keys.runtime(rule.name)) === undefined
+          ) {
             fail(`still hold runtime ${rule.name}`);
           }
           named.push(keys.runtime(rule.name));
           break;
+        }
         case "set-default":
           if (!is(keys.defaultRuntime, rule.name)) {
             fail(`not hold ${rule.name} as the default runtime`);

@@ -55,3 +55,24 @@ export function dockerNameProblem(name: string): string | undefined {
   if (/[\u0000-\u001f\u007f]/.test(name)) return "a runtime name must not hold control characters";
   return undefined;
 }
+
+/**
+ * Whether an executable is one of NVIDIA's container runtimes
+ * (`nvidia-container-runtime`, its `.cdi` and `.legacy` modes, wherever
+ * installed): such a runtime rtconf may point at another path.
+ *
+ * @example Usage
+ * ```ts
+ * import { isNvidiaRuntime } from "./runtime_names.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isNvidiaRuntime("/usr/local/nvidia/toolkit/nvidia-container-runtime.cdi"), true);
+ * equal(isNvidiaRuntime("/usr/bin/runc"), false);
+ * ```
+ *
+ * @param executable The runtime's executable, a path or a name.
+ * @returns `true` for NVIDIA's.
+ */
+export function isNvidiaRuntime(executable: string): boolean {
+  return /(^|\/)nvidia-container-runtime(\.[a-z]+)?$/.test(executable);
+}

@@ -87,6 +87,12 @@ export interface CriTarget {
    * 1.x's built-in `runc`, so that rtconf must write it too.
    */
   builtInRunc: boolean;
+  /**
+   * Whether the file is the operator's, so that the tables rtconf adds carry
+   * a `# rtconf: added` note and the values it changes a note of what they
+   * were (a file rtconf writes whole needs neither).
+   */
+  operators: boolean;
 }
 
 /**
@@ -159,39 +165,59 @@ function expectTable(doc: TomlDocument, keys: string[]): void {
   }
 }
 
+/** Whether rtconf added the table of runtime `name` to the file (its header says so). */
+function added(target: CriTarget, name: string): boolean {
+  return !target.operators ||
+    target.doc.headerNote(criKeys(target.plugin).runtime(name)) === "added";
+}
+
 function addRuntime(target: CriTarget, name: string, path: string): void {
   const { doc } = target;
   const p = criKeys(target.plugin);
-  for (const table of [["plugins"], ["plugins", target.plugin], p.runtimes, p.runtime(name)]) {
+  const runtime = p.runtime(name);
+  for (const table of [["plugins"], ["plugins", target.plugin], p.runtimes, runtime]) {
     expectTable(doc, table);
   }
-  const existing = doc.get(p.runtime(name));
+  const existing = doc.get(runtime);
   if (isTable(existing)) {
-    expectTable(doc, [...p.runtime(name), "options"]);
-    if (!existing.runtime_type) doc.set([...p.runtime(name), "runtime_type"], target.runtimeType);
-    doc.set([...p.runtime(name), "options", "BinaryName"], path);
-    if (target.version === 1) doc.set([...p.runtime(name), "options", "Runtime"], path);
+    expectTable(doc, [...runtime, "options"]);
+    // The operator's runtime keeps a note of each value rtconf changes.
+    const set = added(target, name)
+      ? (keys: string[], value: TomlValue) => doc.set(keys, value)
+      : (keys: string[], value: TomlValue) => doc.change(keys, value);
+    if (!existing.runtime_type) set([...runtime, "runtime_type"], target.runtimeType);
+    set([...runtime, "options", "BinaryName"], path);
+    if (target.version === 1) set([...runtime, "options", "Runtime"], path);
     return;
   }
   if (target.builtInRunc && doc.get(p.runtimes) === undefined && name !== "runc") {
-    doc.addTable(p.runtime("runc"), builtInRunc(target.runtimeType));
-    doc.addNote([...p.runtime("runc"), "runtime_type"], "added");
+    doc.addTable(
+      p.runtime("runc"),
+      builtInRunc(target.runtimeType),
+      target.operators ? "added" : undefined,
+    );
   }
-  doc.addTable(p.runtime(name), newRuntime(target, path));
+  doc.addTable(runtime, newRuntime(target, path), target.operators ? "added" : undefined);
 }
 
 function removeRuntime(target: CriTarget, name: string): void {
   const { doc } = target;
   const p = criKeys(target.plugin);
+  const runtime = p.runtime(name);
   expectTable(doc, p.runtimes);
-  expectTable(doc, p.runtime(name));
-  doc.removeTable(p.runtime(name));
+  expectTable(doc, runtime);
+  if (!isTable(doc.get(runtime))) return;
+  if (!added(target, name)) {
+    // The operator's runtime: only what rtconf changed in it goes back.
+    for (const keys of [["runtime_type"], ["options", "BinaryName"], ["options", "Runtime"]]) {
+      if (doc.note([...runtime, ...keys]) !== undefined) doc.restore([...runtime, ...keys]);
+    }
+    return;
+  }
+  doc.removeTable(runtime);
   // The built-in runc that addRuntime put in goes with the last runtime.
   const runtimes = doc.get(p.runtimes);
-  if (
-    isTable(runtimes) && Object.keys(runtimes).join() === "runc" &&
-    doc.note([...p.runtime("runc"), "runtime_type"]) === "added"
-  ) {
+  if (isTable(runtimes) && Object.keys(runtimes).join() === "runc" && added(target, "runc")) {
     doc.removeTable(p.runtime("runc"));
   }
 }
@@ -212,7 +238,13 @@ export function applyCriRule(target: CriTarget, rule: Rule): void {
     case "set-default":
       return target.doc.change(p.defaultRuntime, rule.name);
     case "unset-default":
-      if (target.doc.get(p.defaultRuntime) === rule.name) target.doc.restore(p.defaultRuntime);
+      // Only a default that rtconf set: one without a note is the operator's.
+      if (
+        target.doc.get(p.defaultRuntime) === rule.name &&
+        (!target.operators || target.doc.note(p.defaultRuntime) !== undefined)
+      ) {
+        target.doc.restore(p.defaultRuntime);
+      }
       return;
     case "enable-cdi":
       return target.doc.change(p.cdi, true);

@@ -104,6 +104,7 @@ export function planK3sTemplate(
     plugin,
     runtimeType: DEFAULT_RUNTIME_TYPE,
     template: criTemplate(view.declared, view.defaultRuntime),
+    operators: true,
     builtInRunc: release === "1.x" &&
       valueAt(config, ["plugins", plugin, "containerd", "runtimes"]) === undefined,
   };

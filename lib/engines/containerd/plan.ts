@@ -22,6 +22,7 @@ import { dirname } from "../../path.ts";
 import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
+import { isNvidiaRuntime } from "../runtime_names.ts";
 import {
   applyCriRule,
   criKeys,
@@ -197,6 +198,7 @@ export function planContainerd(
     runtimeType: options.runtimeType ?? DEFAULT_RUNTIME_TYPE,
     template: criTemplate(view.declared, view.defaultRuntime),
   };
+  refuseForeignRuntimes(rules, view.declared, inPlace ? main : undefined, plugin);
   const plan = inPlace
     ? [planInPlace(main, before, rules, target, node)]
     : planDropIn(main, before, texts, rules, options, target, node);
@@ -208,11 +210,38 @@ export function planContainerd(
   return plan;
 }
 
+/**
+ * Refuses to take over a runtime of the node's that is not one of NVIDIA's
+ * (e.g. `--nvidia-runtime-name=runc`): pointing it at another executable
+ * would change what every container of that runtime runs.
+ */
+function refuseForeignRuntimes(
+  rules: readonly Rule[],
+  runtimes: Record<string, TomlTable>,
+  main: TomlDocument | undefined,
+  plugin: string,
+): void {
+  for (const rule of rules) {
+    if (rule.op !== "add-runtime") continue;
+    const table = runtimes[rule.name];
+    if (table === undefined) continue;
+    if (main?.headerNote(criKeys(plugin).runtime(rule.name)) === "added") continue; // rtconf's own
+    const binary = valueAt(table, ["options", "BinaryName"]);
+    const executable = typeof binary === "string" ? binary : "";
+    if (executable !== rule.path && !isNvidiaRuntime(executable)) {
+      throw new RtconfError(
+        `the node's runtime ${rule.name} runs ${executable || "runc"}, not an NVIDIA runtime: ` +
+          "rtconf does not take it over; give the NVIDIA runtime another name",
+      );
+    }
+  }
+}
+
 function planInPlace(
   main: TomlDocument,
   before: string | undefined,
   rules: readonly Rule[],
-  target: Omit<CriTarget, "doc" | "builtInRunc">,
+  target: Omit<CriTarget, "doc" | "builtInRunc" | "operators">,
   node: readonly LoadedFile[],
 ): FileChange {
   const created = `${CREATED_HEADER}version = ${target.version}\n`;
@@ -229,7 +258,7 @@ function planInPlace(
   // containerd 1.x has its built-in runc only while no file has runtimes.
   const builtInRunc = readers(target.version).includes("1.x") &&
     valueAt(mergedConfig(node, "1.x"), criKeys(target.plugin).runtimes) === undefined;
-  for (const rule of rules) applyCriRule({ ...target, doc, builtInRunc }, rule);
+  for (const rule of rules) applyCriRule({ ...target, doc, builtInRunc, operators: true }, rule);
   if (
     !configures(rules) && doc.note(["version"]) === "added" && Object.keys(doc.data).length === 1
   ) {
@@ -334,20 +363,16 @@ function planDropIn(
   texts: FileTexts,
   rules: readonly Rule[],
   options: ContainerdOptions,
-  target: Omit<CriTarget, "doc" | "builtInRunc">,
+  target: Omit<CriTarget, "doc" | "builtInRunc" | "operators">,
   node: readonly LoadedFile[],
 ): Plan {
   const { configPath, dropInPath } = options;
   const { version, plugin } = target;
   const dropBefore = texts[dropInPath];
   const previous = dropBefore === undefined ? undefined : new TomlDocument(dropBefore, dropInPath);
-  // A default naming the runtime goes from the main config too: containerd
-  // 2.x merges imported files key by key, so the main file's default would
-  // stay. Like nvidia-ctk, unconfigure also takes the runtime out of it.
-  const mainTarget = { ...target, doc: main, builtInRunc: false };
-  for (const rule of rules) {
-    if (rule.op === "unset-default" || rule.op === "remove-runtime") applyCriRule(mainTarget, rule);
-  }
+  // The main config's runtimes and default are the operator's: in drop-in
+  // mode rtconf changes nothing in it but the import (nvidia-ctk's
+  // unconfigure deletes a runtime and a default there that it never wrote).
 
   const entry = importEntry(dropInPath, texts, node);
   const imported = importsFile(main.get(["imports"]), configPath, dropInPath);
@@ -387,7 +412,7 @@ function planDropIn(
     if (copy && Object.keys(copy).length > 0) doc.addTable(["plugins", plugin], copy);
     const copied = valueAt(copy, ["containerd", "runtimes"]);
     const builtIn = readers(version).includes("1.x") && copied === undefined;
-    const drop = { ...target, doc, builtInRunc: builtIn };
+    const drop = { ...target, doc, builtInRunc: builtIn, operators: false };
     for (const [name, path] of state.runtimes) {
       applyCriRule(drop, { op: "add-runtime", name, path });
     }

@@ -12,6 +12,7 @@ import { isTable, sameValue, type TomlTable, valueAt } from "../../formats/toml/
 import { CREATED_HEADER, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
+import { isNvidiaRuntime } from "../runtime_names.ts";
 import { templateRuntime } from "../template_runtime.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
 import { CRIO_KEYS, crioFiles, crioView, mergedCrio, refuseCrioOverrides } from "./effective.ts";
@@ -53,35 +54,77 @@ function runtimeTable(template: TomlTable | undefined, path: string): TomlTable 
   return { ...(template ?? {}), runtime_path: path, runtime_type: "oci" };
 }
 
-/** Applies one rule to `crio.conf` in place. */
+/** Applies one rule to `crio.conf` in place, with notes of what rtconf added and changed. */
 function applyRule(doc: TomlDocument, rule: Rule, template: TomlTable | undefined): void {
   switch (rule.op) {
     case "add-runtime": {
       const keys = CRIO_KEYS.runtime(rule.name);
       for (let i = 1; i <= keys.length; i++) expectTable(doc, keys.slice(0, i));
       if (isTable(doc.get(keys))) {
-        doc.set([...keys, "runtime_path"], rule.path);
-        doc.set([...keys, "runtime_type"], "oci");
+        // The operator's runtime keeps a note of what rtconf changes in it.
+        const set = doc.headerNote(keys) === "added"
+          ? (at: string[], value: string) => doc.set(at, value)
+          : (at: string[], value: string) => doc.change(at, value);
+        set([...keys, "runtime_path"], rule.path);
+        set([...keys, "runtime_type"], "oci");
         return;
       }
-      doc.addTable(keys, runtimeTable(template, rule.path));
+      doc.addTable(keys, runtimeTable(template, rule.path), "added");
       return;
     }
-    case "remove-runtime":
-      expectTable(doc, CRIO_KEYS.runtime(rule.name));
-      doc.removeTable(CRIO_KEYS.runtime(rule.name));
+    case "remove-runtime": {
+      const keys = CRIO_KEYS.runtime(rule.name);
+      expectTable(doc, keys);
+      if (!isTable(doc.get(keys))) return;
+      if (doc.headerNote(keys) === "added") {
+        doc.removeTable(keys);
+        return;
+      }
+      for (const key of ["runtime_path", "runtime_type"]) {
+        if (doc.note([...keys, key]) !== undefined) doc.restore([...keys, key]);
+      }
       return;
+    }
     case "set-default":
       expectTable(doc, RUNTIME);
       doc.change(CRIO_KEYS.defaultRuntime, rule.name);
       return;
     case "unset-default":
-      if (doc.get(CRIO_KEYS.defaultRuntime) === rule.name) doc.restore(CRIO_KEYS.defaultRuntime);
+      // Only a default that rtconf set: one without a note is the operator's.
+      if (
+        doc.get(CRIO_KEYS.defaultRuntime) === rule.name &&
+        doc.note(CRIO_KEYS.defaultRuntime) !== undefined
+      ) {
+        doc.restore(CRIO_KEYS.defaultRuntime);
+      }
       return;
     case "enable-cdi":
     case "disable-cdi":
       // CRI-O always has CDI; the CLI warns that the flag is ignored.
       return;
+  }
+}
+
+/**
+ * Refuses to take over a runtime of the node's that is not one of NVIDIA's
+ * (e.g. `--nvidia-runtime-name=runc`).
+ */
+function refuseForeignRuntimes(
+  rules: readonly Rule[],
+  runtimes: Record<string, TomlTable>,
+  main: TomlDocument | undefined,
+): void {
+  for (const rule of rules) {
+    if (rule.op !== "add-runtime" || runtimes[rule.name] === undefined) continue;
+    if (main?.headerNote(CRIO_KEYS.runtime(rule.name)) === "added") continue; // rtconf's own
+    const path = runtimes[rule.name].runtime_path;
+    const executable = typeof path === "string" ? path : "";
+    if (executable !== rule.path && !isNvidiaRuntime(executable)) {
+      throw new RtconfError(
+        `the node's runtime ${rule.name} runs ${executable || rule.name}, not an NVIDIA runtime: ` +
+          "rtconf does not take it over; give the NVIDIA runtime another name",
+      );
+    }
   }
 }
 
@@ -181,6 +224,10 @@ export function planCrio(texts: FileTexts, rules: readonly Rule[], options: Engi
     [view.defaultRuntime, "runc", "crun"],
     isOciRuntime,
   );
+  const main = dropInPath === "" && texts[configPath] !== undefined
+    ? new TomlDocument(texts[configPath]!, configPath)
+    : undefined;
+  refuseForeignRuntimes(rules, view.runtimes, main);
   const plan = dropInPath === ""
     ? planInPlace(texts, rules, configPath, template)
     : planDropIn(texts, rules, dropInPath, template);

@@ -10,7 +10,9 @@ import type { Plan } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
 import type { SettingKeys } from "../engine.ts";
-import { type DockerRestore, readRestore, restorePath } from "./restore.ts";
+import { RtconfError } from "../../errors.ts";
+import { isNvidiaRuntime } from "../runtime_names.ts";
+import { type DockerRestore, type Previous, readRestore, restorePath } from "./restore.ts";
 
 /**
  * Where `daemon.json` keeps the settings rtconf changes.
@@ -45,71 +47,140 @@ function runtimePath(doc: JsonDocument, name: string): string | undefined {
   return node?.type === "string" ? node.value as string : undefined;
 }
 
-/** Applies one rule to the document, recording in `restore` what unconfigure puts back. */
+/** The value of `features.cdi`, as a record keeps it. */
+function cdiValue(doc: JsonDocument): Previous | undefined {
+  if (!objectAt(doc, ["features"])) return undefined;
+  const value: unknown = doc.get(["features", "cdi"])?.value;
+  return ["string", "number", "boolean"].includes(typeof value) ? value as Previous : null;
+}
+
+/**
+ * Drops the entries of a record that the file no longer bears out (someone
+ * changed the value rtconf wrote since), saying so.
+ */
+function checkRecord(doc: JsonDocument, restore: DockerRestore, warnings: string[]): void {
+  const stale = (what: string) =>
+    warnings.push(`${doc.file}: ${what} is no longer what rtconf wrote; its record is dropped`);
+  for (const [name, entry] of Object.entries(restore.runtimes ?? {})) {
+    if (runtimePath(doc, name) !== entry.set) {
+      stale(`runtimes.${name}`);
+      delete restore.runtimes![name];
+    }
+  }
+  const named = restore["default-runtime"];
+  if (named && defaultRuntime(doc) !== named.set) {
+    stale("default-runtime");
+    delete restore["default-runtime"];
+  }
+  if (restore.cdi && cdiValue(doc) !== true) {
+    stale("features.cdi");
+    delete restore.cdi;
+  }
+}
+
+/**
+ * Applies one rule to the document, recording in `restore` what rtconf
+ * changes, and undoing only what the record says rtconf did.
+ */
 function apply(doc: JsonDocument, rule: Rule, restore: DockerRestore): void {
   switch (rule.op) {
     case "add-runtime": {
+      const runtimes = restore.runtimes ?? {};
+      const recorded = runtimes[rule.name];
       if (!objectAt(doc, ["runtimes"])) {
         doc.set(["runtimes"], { [rule.name]: { path: rule.path } });
+        restore.runtimesAdded = true;
+        runtimes[rule.name] = { set: rule.path };
       } else if (!objectAt(doc, ["runtimes", rule.name])) {
         doc.set(["runtimes", rule.name], { path: rule.path });
-      } else if (runtimePath(doc, rule.name) !== rule.path) {
+        runtimes[rule.name] = { set: rule.path };
+      } else {
+        const path = runtimePath(doc, rule.name);
+        if (path === rule.path) return;
         // Only `path`: the entry's other keys (`runtimeArgs` above all) stay.
         doc.set(["runtimes", rule.name, "path"], rule.path);
+        runtimes[rule.name] = recorded
+          ? { ...recorded, set: rule.path }
+          : { set: rule.path, ...(path === undefined ? {} : { was: path }) };
+      }
+      restore.runtimes = runtimes;
+      return;
+    }
+    case "remove-runtime": {
+      const recorded = restore.runtimes?.[rule.name];
+      if (!recorded) return; // the operator's runtime
+      if (recorded.was !== undefined) doc.set(["runtimes", rule.name, "path"], recorded.was);
+      else doc.delete(["runtimes", rule.name]);
+      delete restore.runtimes![rule.name];
+      if (restore.runtimesAdded && doc.get(["runtimes"])?.children?.length === 0) {
+        doc.delete(["runtimes"]);
+        delete restore.runtimesAdded;
       }
       return;
     }
     case "set-default": {
       const previous = defaultRuntime(doc);
       if (previous === rule.name) return;
-      if (previous !== undefined && !("default-runtime" in restore)) {
-        restore["default-runtime"] = previous;
-      }
+      restore["default-runtime"] = {
+        set: rule.name,
+        was: restore["default-runtime"]?.was ?? previous ?? null,
+      };
       doc.set(["default-runtime"], rule.name);
       return;
     }
-    case "unset-default":
-      if (defaultRuntime(doc) !== rule.name) return;
-      if (restore["default-runtime"] !== undefined) {
-        doc.set(["default-runtime"], restore["default-runtime"]);
-      } else doc.delete(["default-runtime"]);
+    case "unset-default": {
+      // Only a default that rtconf set (nvidia-ctk leaves Docker's default alone too).
+      const recorded = restore["default-runtime"];
+      if (recorded?.set !== rule.name) return;
+      if (recorded.was !== null) doc.set(["default-runtime"], recorded.was);
+      else doc.delete(["default-runtime"]);
       delete restore["default-runtime"];
       return;
+    }
     case "enable-cdi": {
-      if (!objectAt(doc, ["features"])) {
-        if (!("features.cdi" in restore)) {
-          Object.assign(restore, { "features.cdi": null, features: null });
-        }
+      const previous = cdiValue(doc);
+      if (previous === true) return;
+      if (previous === undefined) {
         doc.set(["features"], { cdi: true });
-        return;
+        restore.cdi = restore.cdi ?? { was: null, featuresAdded: true };
+      } else {
+        doc.set(["features", "cdi"], true);
+        restore.cdi = restore.cdi ?? { was: previous };
       }
-      const cdi = doc.get(["features", "cdi"]);
-      if (cdi?.type === "boolean" && cdi.value === true) return;
-      if (!("features.cdi" in restore)) {
-        const value: unknown = cdi?.value;
-        const primitive = ["string", "number", "boolean"].includes(typeof value);
-        restore["features.cdi"] = primitive ? value as string | number | boolean : null;
-      }
-      doc.set(["features", "cdi"], true);
       return;
     }
-    case "remove-runtime":
-      if (!objectAt(doc, ["runtimes"]) || !objectAt(doc, ["runtimes", rule.name])) return;
-      doc.delete(["runtimes", rule.name]);
-      if (doc.get(["runtimes"])?.children?.length === 0) doc.delete(["runtimes"]);
-      return;
     case "disable-cdi": {
-      // Only what configure changed, as the restore file says.
-      if (!("features.cdi" in restore) || !objectAt(doc, ["features"])) return;
-      const previous = restore["features.cdi"];
-      if (previous === null || previous === undefined) doc.delete(["features", "cdi"]);
-      else doc.set(["features", "cdi"], previous);
-      if ("features" in restore && doc.get(["features"])?.children?.length === 0) {
+      const recorded = restore.cdi;
+      if (!recorded) return;
+      if (recorded.was === null) doc.delete(["features", "cdi"]);
+      else doc.set(["features", "cdi"], recorded.was);
+      if (recorded.featuresAdded && doc.get(["features"])?.children?.length === 0) {
         doc.delete(["features"]);
       }
-      delete restore["features.cdi"];
-      delete restore.features;
+      delete restore.cdi;
       return;
+    }
+  }
+}
+
+/**
+ * Refuses to take over a runtime of the node's that is not one of NVIDIA's
+ * (e.g. `--nvidia-runtime-name=runc`).
+ */
+function refuseForeignRuntimes(
+  doc: JsonDocument,
+  rules: readonly Rule[],
+  restore: DockerRestore,
+): void {
+  for (const rule of rules) {
+    if (rule.op !== "add-runtime" || restore.runtimes?.[rule.name]) continue;
+    if (!objectAt(doc, ["runtimes"]) || !objectAt(doc, ["runtimes", rule.name])) continue;
+    const path = runtimePath(doc, rule.name) ?? "";
+    if (path !== rule.path && !isNvidiaRuntime(path)) {
+      throw new RtconfError(
+        `${doc.file}: the node's runtime ${rule.name} runs ${path || "nothing"}, not an NVIDIA ` +
+          "runtime: rtconf does not take it over; give the NVIDIA runtime another name",
+      );
     }
   }
 }
@@ -181,11 +252,23 @@ export function planDocker(
   // dockerd reads a daemon.json that starts with a byte order mark; so does rtconf, and keeps it.
   const bom = before?.startsWith("\uFEFF") ? "\uFEFF" : "";
   const doc = new JsonDocument(before?.slice(bom.length) ?? "", configPath);
+  // The shape of what the rules touch is checked whatever they will change.
+  if (objectAt(doc, ["runtimes"])) {
+    for (const rule of rules) if ("name" in rule) objectAt(doc, ["runtimes", rule.name]);
+  }
+  defaultRuntime(doc);
+  if (rules.some((rule) => rule.op === "enable-cdi" || rule.op === "disable-cdi")) {
+    objectAt(doc, ["features"]);
+  }
+  const warnings: string[] = [];
+  checkRecord(doc, restore, warnings);
+  refuseForeignRuntimes(doc, rules, restore);
   const empty = doc.get([])?.children?.length === 0;
   if (configures && empty && !("text" in restore)) restore.text = before ?? null;
   for (const rule of rules) apply(doc, rule, restore);
+  if (restore.runtimes && Object.keys(restore.runtimes).length === 0) delete restore.runtimes;
   let after = doc.changed ? bom + doc.text : before;
-  if (!configures && "text" in restore) {
+  if (!configures && "text" in restore && restore.runtimes === undefined) {
     // Back to nothing but {}: the text the file had before configure. A file
     // that was missing stays as {}: a dockerd started with --config-file
     // refuses to start or reload without it.
@@ -195,13 +278,13 @@ export function planDocker(
   const restoreAfter = Object.keys(restore).length === 0
     ? undefined
     : `${JSON.stringify(restore, null, 2)}\n`;
-  const plan = [
-    { path: configPath, before, after },
-    {
-      path: recordPath,
-      before: restoreBefore,
-      after: restoreAfter === restoreBefore ? restoreBefore : restoreAfter,
-    },
-  ];
-  return plan;
+  const config = { path: configPath, before, after, ...(warnings.length ? { warnings } : {}) };
+  const record = {
+    path: recordPath,
+    before: restoreBefore,
+    after: restoreAfter === restoreBefore ? restoreBefore : restoreAfter,
+  };
+  // The record goes to disk before the file it describes, and leaves after it:
+  // a kill between the two never loses what was there before.
+  return record.after === undefined ? [config, record] : [record, config];
 }

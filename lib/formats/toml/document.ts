@@ -244,7 +244,7 @@ export class TomlDocument {
   }
 
   /** The text of new `[tables]` for `table` at `keys`, in the style of its siblings. */
-  #tableText(keys: readonly string[], table: TomlTable): string {
+  #tableText(keys: readonly string[], table: TomlTable, note?: string): string {
     const { indent, key } = this.#headerStyle(keys);
     const sibling = this.#layout.headers.find((h) =>
       h.key.length === keys.length && startsWith(names(h.key), keys.slice(0, -1))
@@ -258,17 +258,22 @@ export class TomlDocument {
       headerStep: this.#headerStep(),
       bodyStep: bodyIndent.slice(indent.length),
     };
-    return this.#tablesText(table, key, indent, style);
+    return this.#tablesText(table, key, indent, style, note);
   }
 
-  /** A `[key]` header with the table's values, then its sub-tables, one level deeper each. */
+  /**
+   * A `[key]` header with the table's values, then its sub-tables, one level
+   * deeper each. A note goes after the first header, which is then written
+   * even for a table of sub-tables only.
+   */
   #tablesText(
     table: TomlTable,
     key: string,
     indent: string,
     style: ValueStyle & { headerStep: string; bodyStep: string },
+    note?: string,
   ): string {
-    const lines = [`${indent}[${key}]`];
+    const lines = [`${indent}[${key}]${note === undefined ? "" : ` ${NOTE_PREFIX}${note}`}`];
     const tables: [string, TomlTable][] = [];
     for (const [name, value] of Object.entries(table)) {
       if (isTable(value)) tables.push([name, value]);
@@ -277,7 +282,9 @@ export class TomlDocument {
         );}
     }
     // A table with only sub-tables needs no header of its own.
-    const texts = lines.length === 1 && tables.length ? [] : [lines.join("\n") + "\n"];
+    const texts = lines.length === 1 && tables.length && note === undefined
+      ? []
+      : [lines.join("\n") + "\n"];
     for (const [name, value] of tables) {
       const subKey = `${key}.${formatKey(name)}`;
       texts.push(this.#tablesText(value, subKey, indent + style.headerStep, style));
@@ -391,8 +398,9 @@ export class TomlDocument {
    *
    * @param keys The new table's keys.
    * @param table Its contents.
+   * @param note A note after its header (`# rtconf: NOTE`), e.g. `added`.
    */
-  addTable(keys: readonly string[], table: TomlTable): void {
+  addTable(keys: readonly string[], table: TomlTable, note?: string): void {
     if (this.get(keys) !== undefined) {
       throw new RtconfError(`internal error: ${keys.join(".")} exists already in ${this.file}`);
     }
@@ -401,7 +409,24 @@ export class TomlDocument {
     if (parentOwner.kind === "value") throw this.#valueError(parentOwner.entry);
     const related = this.#layout.headers.filter((h) => startsWith(names(h.key), parent));
     const at = related.length ? this.#bodyEnd(related[related.length - 1]) : this.#placeAfter(keys);
-    this.#insertLines(at, this.#tableText(keys, table), this.#text.trim() !== "");
+    this.#insertLines(at, this.#tableText(keys, table, note), this.#text.trim() !== "");
+  }
+
+  /**
+   * The note rtconf left after the `[header]` of the table at `keys`.
+   *
+   * @param keys The table's keys.
+   * @returns The note, or `undefined` when its header has none (or it has no header).
+   */
+  headerNote(keys: readonly string[]): string | undefined {
+    const header = this.#layout.headers.find((h) =>
+      h.kind === "table" && sameKeys(names(h.key), keys)
+    );
+    if (header?.commentStart === undefined) return undefined;
+    const comment = this.#text.slice(header.commentStart, header.lineEnd).replace(/\r?\n$/, "");
+    return comment.startsWith(NOTE_PREFIX)
+      ? noteBody(comment.slice(NOTE_PREFIX.length))
+      : undefined;
   }
 
   /**

@@ -26,6 +26,8 @@ export interface Header {
   lineEnd: number;
   /** The white space before `[`. */
   indent: string;
+  /** Offset of a `#` comment after the header on its line, if any. */
+  commentStart?: number;
 }
 
 /** A `key = value` line (the value may span lines). */
@@ -253,8 +255,11 @@ export function scan(text: string): Layout {
       const kind = text[s.pos + 1] === "[" ? "array" : "table";
       s.pos += kind === "array" ? 2 : 1;
       const key = s.key();
+      s.pos += kind === "array" ? 2 : 1; // "]" or "]]"
+      s.skipBlanks();
+      const commentStart = text[s.pos] === "#" ? s.pos : undefined;
       s.pos = s.afterNewline();
-      header = { kind, key, lineStart, lineEnd: s.pos, indent };
+      header = { kind, key, lineStart, lineEnd: s.pos, indent, commentStart };
       headers.push(header);
       continue;
     }
