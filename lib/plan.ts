@@ -18,6 +18,11 @@ export interface FileChange {
   after: string | undefined;
   /** What the operator should know about this file (a record that is no longer true). */
   warnings?: string[];
+  /**
+   * The file is rtconf's own, written whole (a drop-in, or nvidia-ctk's drop-in
+   * that rtconf takes over): what it held is not the node's own configuration.
+   */
+  own?: boolean;
 }
 
 /**

@@ -131,7 +131,7 @@ export function planEngine<Options extends EngineOptions>(
   const baseline: Record<string, string | undefined> = { ...texts };
   const planned: Record<string, string | undefined> = { ...texts };
   for (const change of changes) {
-    if (writtenByRtconf(change.before)) baseline[change.path] = undefined;
+    if (change.own || writtenByRtconf(change.before)) baseline[change.path] = undefined;
     planned[change.path] = change.after;
   }
   const paths = changes.map((change) => change.path).join(" and ");

@@ -233,14 +233,23 @@ export async function writeAtomic(
 }
 
 /**
- * Removes a file; a file that is already gone is not an error. A symlink is
- * removed, not its target.
+ * Removes a file; a file that is already gone is not an error. A symlink
+ * stays: the file it points to is removed (rtconf removes only what it
+ * created, and the link was there before).
  *
  * @example Usage
  * ```ts
  * import { removeFile } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
  *
- * await removeFile("/nonexistent/99-nvidia.toml");
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/target.toml`, "a = 1\n");
+ * await Deno.symlink(`${dir}/target.toml`, `${dir}/link.toml`);
+ * await removeFile(`${dir}/link.toml`);
+ * equal((await Deno.lstat(`${dir}/link.toml`)).isSymlink, true);
+ * equal(await Deno.stat(`${dir}/target.toml`).catch(() => "gone"), "gone");
+ * await removeFile(`${dir}/nonexistent.toml`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @param path The file.
@@ -248,8 +257,9 @@ export async function writeAtomic(
  */
 export async function removeFile(path: string): Promise<void> {
   try {
-    await Deno.remove(path);
-    await syncDirectory(dirname(resolve(path)));
+    const file = await target(path);
+    await Deno.remove(file);
+    await syncDirectory(dirname(file));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return;
     throw new RtconfError(`${path}: cannot remove: ${describe(error)}`);

@@ -265,8 +265,27 @@ function planDropIn(
 ): Plan {
   const before = texts[dropInPath];
   const previous = before === undefined ? undefined : new TomlDocument(before, dropInPath);
+  if (previous && !before!.startsWith(writtenHeader("CRI-O"))) {
+    // nvidia-ctk's drop-in holds runtimes and the default only: rtconf takes it over.
+    const runtime = valueAt(previous.data, RUNTIME);
+    const others = [
+      ...Object.keys(previous.data).filter((key) => key !== "crio"),
+      ...Object.keys(isTable(previous.data.crio) ? previous.data.crio : {})
+        .filter((key) => key !== "runtime").map((key) => `crio.${key}`),
+      ...Object.keys(isTable(runtime) ? runtime : {})
+        .filter((key) => key !== "runtimes" && key !== "default_runtime")
+        .map((key) => `crio.runtime.${key}`),
+    ];
+    if (others.length > 0) {
+      throw new RtconfError(
+        `${dropInPath}: holds settings that neither rtconf nor nvidia-ctk writes ` +
+          `(${others.join(", ")}); nothing was written: give rtconf a drop-in of its own ` +
+          "with --drop-in-config",
+      );
+    }
+  }
   const state = nextState(previousState(previous), rules);
-  if (state.runtimes.size === 0) return [{ path: dropInPath, before, after: undefined }];
+  if (state.runtimes.size === 0) return [{ path: dropInPath, before, after: undefined, own: true }];
   const doc = new TomlDocument(writtenHeader("CRI-O"), dropInPath);
   if (state.defaultRuntime !== undefined) {
     doc.set(CRIO_KEYS.defaultRuntime, state.defaultRuntime);
@@ -276,5 +295,5 @@ function planDropIn(
   }
   // An earlier run's text that says the same stays as it is.
   const after = previous && sameValue(previous.data, doc.data) ? before : doc.text;
-  return [{ path: dropInPath, before, after }];
+  return [{ path: dropInPath, before, after, own: true }];
 }
