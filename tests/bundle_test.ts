@@ -109,7 +109,7 @@ Deno.test("bundle: one self-contained file runs the CLI on real configs", async 
       const flags = ["--runtime=containerd", `--config=${config}`, `--drop-in-config=${dropIn}`];
       await ok0("runtime", "configure", ...flags, "--set-as-default");
       const main = await Deno.readTextFile(config);
-      ok(main.includes(`/containerd/conf.d/*.toml`), main);
+      ok(main.includes(`/containerd/conf.d/99-nvidia.toml"]`), main);
       const dropInText = await Deno.readTextFile(dropIn);
       ok(
         dropInText.includes(

@@ -17,18 +17,24 @@ import {
   assertSameBytes,
   assertUntouched,
   at,
+  binary,
+  containerdArgs,
+  type ContainerdCase,
+  containerdRoundTrip,
   copyNode,
   cri,
+  differences,
   dump,
   dumpRun,
   type Judged,
   readers,
   RUNTIME_PATH,
+  SERIES,
   snapshot,
   type Table,
+  TOML_11,
   withRoot,
 } from "./_effective.ts";
-import { containerdArgs, type ContainerdCase, containerdRoundTrip } from "./_effective.ts";
 
 const CONFIG = "etc/containerd/config.toml";
 const CONF_D = "etc/containerd/conf.d";
@@ -241,9 +247,28 @@ Deno.test("2. a Kata default is never the template: runc's settings, else a fixe
               dropIn: mode === "drop-in" ? dropIn : "",
               flags,
               defaultRuntime: flags.length ? "nvidia" : undefined,
+              // The fixed block's keys of containerd 1.x (see the version 3 test below).
+              allowWarnings: /key="containerd runtimes nvidia (runtime_engine|runtime_root)"/,
             },
             notKata,
           );
+        });
+      });
+    }
+  }
+});
+
+Deno.test("a version 3 config without runc: the new runtime has no key containerd 2.1 ignores", async (t) => {
+  const kata = KATA_ONLY.replace("version = 2", "version = 3").replaceAll(
+    V2,
+    '"io.containerd.cri.v1.runtime"',
+  );
+  for (const [name, text] of [["kata only", kata], ["empty", "version = 3\n"]]) {
+    for (const mode of ["drop-in", "in place"]) {
+      await t.step(`${name}, ${mode}`, async () => {
+        await withRoot({ [CONFIG]: text }, async (root) => {
+          const { config, dropIn } = paths(root);
+          await containerdRoundTrip({ root, config, dropIn: mode === "drop-in" ? dropIn : "" });
         });
       });
     }
@@ -308,7 +333,7 @@ Deno.test("5. --set-as-default under a deprecated default_runtime table: refused
             equal(
               run.stderr.match(/^rtconf: (\S+):/)![1],
               config,
-              "the line names the file that holds the deprecated table",
+              `the line names the file that holds the deprecated table: ${run.stderr}`,
             );
             assertUntouched(before, await snapshot(root), "a refused configure");
           }
@@ -348,13 +373,23 @@ Deno.test("6. --drop-in-config=conf.d/99-nvidia.conf: imported by its exact path
   });
   await t.step("beside an existing conf.d/*.toml import", async () => {
     const files = {
-      [CONFIG]: RUNC_SYSTEMD.replace("version = 2\n", `version = 2\nimports = ["@ROOT@/${CONF_D}/*.toml"]\n`),
-      [`${CONF_D}/10-site.toml`]: `version = 2\n[plugins.${V2}]\n  sandbox_image = "example.com/pause:3.9"\n`,
+      [CONFIG]: RUNC_SYSTEMD.replace(
+        "version = 2\n",
+        `version = 2\nimports = ["@ROOT@/${CONF_D}/*.toml"]\n`,
+      ),
+      [`${CONF_D}/10-site.toml`]:
+        `version = 2\n[plugins.${V2}]\n  sandbox_image = "example.com/pause:3.9"\n`,
     };
     await withRoot(files, async (root) => {
       const { config, confD } = paths(root);
       const dropIn = join(confD, "99-nvidia.conf");
-      await containerdRoundTrip({ root, config, dropIn, flags: ["--set-as-default"], defaultRuntime: "nvidia" }, async () => {
+      await containerdRoundTrip({
+        root,
+        config,
+        dropIn,
+        flags: ["--set-as-default"],
+        defaultRuntime: "nvidia",
+      }, async () => {
         deepEqual(await importsOf(config), [join(confD, "*.toml"), dropIn]);
       });
     });
@@ -369,7 +404,10 @@ const UNLOADED: [string, (confD: string) => Promise<void>][] = [
   ["a hidden version 3 file", (d) => Deno.writeTextFile(join(d, ".old.toml"), "version = 3\n")],
   ["an invalid TOML file", (d) => Deno.writeTextFile(join(d, "60-broken.toml"), "not = = toml\n")],
   ["a directory named *.toml", (d) => Deno.mkdir(join(d, "70-backup.toml"))],
-  ["a dangling symlink *.toml", (d) => Deno.symlink("/nonexistent/80.toml", join(d, "80-gone.toml"))],
+  [
+    "a dangling symlink *.toml",
+    (d) => Deno.symlink("/nonexistent/80.toml", join(d, "80-gone.toml")),
+  ],
 ];
 
 Deno.test("7. configure never makes containerd load conf.d files it did not load before", async (t) => {
@@ -379,6 +417,18 @@ Deno.test("7. configure never makes containerd load conf.d files it did not load
         const { config, confD, dropIn } = paths(root);
         await Deno.mkdir(confD, { recursive: true });
         await make(confD);
+        const status = await rtconf(
+          "runtime",
+          "status",
+          "--runtime=containerd",
+          `--config=${config}`,
+          `--drop-in-config=${dropIn}`,
+        );
+        equal(
+          status.status,
+          0,
+          `runtime status reads only what containerd loads: ${status.stderr}`,
+        );
         await containerdRoundTrip({ root, config, dropIn }, async (judged) => {
           deepEqual(await importsOf(config), [dropIn], "the import is the drop-in's own path");
           if (judged.series === "1.7") {
@@ -390,6 +440,48 @@ Deno.test("7. configure never makes containerd load conf.d files it did not load
         });
       });
     });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// --config-source=command: the plan starts from containerd's own dump (nvidia-ctk's source).
+
+Deno.test("--config-source=command: planned from the real containerd's config dump", async (t) => {
+  const nodes: [string, () => Record<string, string>][] = [
+    ["a minimal version 2 config", () => ({ [CONFIG]: RUNC_SYSTEMD })],
+    ["the site cgroup drop-in node", cgroupNode],
+  ];
+  for (const [name, files] of nodes) {
+    for (const series of SERIES) {
+      for (const mode of ["drop-in", "in place"]) {
+        if (mode === "in place" && name.startsWith("the site")) continue; // refused: see 1.
+        await t.step(`${name}, containerd ${series}'s dump, ${mode}`, async () => {
+          await withRoot(files(), async (root) => {
+            const { config, dropIn } = paths(root);
+            const wrapper = join(root, "usr/bin/containerd");
+            await Deno.mkdir(join(root, "usr/bin"), { recursive: true });
+            await Deno.writeTextFile(
+              wrapper,
+              `#!/bin/sh\nexec ${binary(series)} --config ${config} "$@"\n`,
+            );
+            await Deno.chmod(wrapper, 0o755);
+            await containerdRoundTrip({
+              root,
+              config,
+              dropIn: mode === "drop-in" ? dropIn : "",
+              flags: [
+                "--set-as-default",
+                "--config-source=command",
+                `--executable-path=${wrapper}`,
+              ],
+              defaultRuntime: "nvidia",
+              // A copy of a 1.x dump holds every key 1.x knows; 2.1 ignores some (nvidia-ctk's too).
+              allowWarnings: series === "2.1" ? undefined : /Ignoring unknown key/,
+            });
+          });
+        });
+      }
+    }
   }
 });
 
@@ -417,6 +509,29 @@ Deno.test("a site file loaded after the drop-in that sets the default: refused, 
       ok(run.stderr.includes(join(root, CONF_D, "zz-default.toml")), run.stderr);
       assertUntouched(before, await snapshot(root), "a refused configure");
     }
+  });
+});
+
+Deno.test("a file a conf.d file imports loads after the drop-in (breadth-first): refused", async () => {
+  const files = {
+    [CONFIG]: `version = 3\nimports = ["@ROOT@/${CONF_D}/*.toml"]\n`,
+    [`${CONF_D}/10-site.toml`]: `version = 3\nimports = ["@ROOT@/etc/containerd/extra.toml"]\n`,
+    "etc/containerd/extra.toml":
+      `version = 3\n[plugins."io.containerd.cri.v1.runtime".containerd]\n  default_runtime_name = "runc"\n`,
+  };
+  await withRoot(files, async (root) => {
+    const { config, dropIn } = paths(root);
+    equal(cri((await dump("2.1", config)).config).defaultRuntime, "runc");
+    const before = await snapshot(root);
+    const run = await rtconf(
+      "runtime",
+      "configure",
+      ...containerdArgs({ root, config, dropIn }),
+      "--set-as-default",
+    );
+    assertOneLine(run, 1, "configure");
+    ok(run.stderr.includes(join(root, "etc/containerd/extra.toml")), run.stderr);
+    assertUntouched(before, await snapshot(root), "a refused configure");
   });
 });
 
@@ -449,6 +564,45 @@ version = 2
       });
     });
   }
+});
+
+Deno.test("a version 2 node that already loads a version 3 file: no silent change, no internal error", async () => {
+  // containerd 2.1 takes the last file's version: 3 here, so it ignores the main config's
+  // version 2 CRI section; a version 2 drop-in loaded last would bring that section back.
+  const files = {
+    [CONFIG]: `version = 2
+imports = ["@ROOT@/${CONF_D}/*.toml"]
+
+[plugins.${V2}]
+  sandbox_image = "registry.example.internal/pause:3.9"
+
+[plugins.${V2}.containerd.runtimes.runc.options]
+  SystemdCgroup = true
+`,
+    [`${CONF_D}/10-v3.toml`]:
+      `version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/etc/containerd/certs.d"\n`,
+  };
+  await withRoot(files, async (root) => {
+    const { config, dropIn } = paths(root);
+    const before = await snapshot(root);
+    const was = await dump("2.1", config);
+    const run = await rtconf("runtime", "configure", ...containerdArgs({ root, config, dropIn }));
+    if (run.status === 0) {
+      const now = await dump("2.1", config);
+      const settings = cri(now.config);
+      equal(at(settings.runtimes.nvidia, "options", "BinaryName"), RUNTIME_PATH);
+      const changed = differences(was.config, now.config, [
+        ["imports"],
+        [...settings.path, "runtimes", "nvidia"],
+      ]);
+      deepEqual(changed, [], `containerd 2.1: other settings changed:\n${changed.join("\n")}`);
+    } else {
+      // Or a refusal that says why: not a request for a bug report.
+      assertOneLine(run, 1, "configure");
+      ok(!run.stderr.includes("internal error"), run.stderr);
+      assertUntouched(before, await snapshot(root), "a refused configure");
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -537,7 +691,13 @@ const NODES: NodeCase[] = [
     judge: (judged) => {
       equal(at(runtimeOf(judged, "nvidia"), "options", "SystemdCgroup"), true, "from conf.d");
       equal(
-        at(judged.after.config, "plugins", "io.containerd.cri.v1.images", "registry", "config_path"),
+        at(
+          judged.after.config,
+          "plugins",
+          "io.containerd.cri.v1.images",
+          "registry",
+          "config_path",
+        ),
         "/etc/containerd/certs.d",
       );
     },
@@ -645,7 +805,9 @@ Deno.test("a runtime name that is not a DNS label is refused with exit 2", async
           "configure",
           `--runtime=${engine}`,
           `--config=${engine === "crio" ? join(root, "etc/crio/crio.conf") : config}`,
-          `--drop-in-config=${engine === "crio" ? join(root, "etc/crio/crio.conf.d/99.toml") : dropIn}`,
+          `--drop-in-config=${
+            engine === "crio" ? join(root, "etc/crio/crio.conf.d/99.toml") : dropIn
+          }`,
           ...flags,
         );
         assertOneLine(run, 2, `${engine} ${flags}`);
@@ -655,14 +817,6 @@ Deno.test("a runtime name that is not a DNS label is refused with exit 2", async
     assertUntouched(before, await snapshot(root), "refused names");
   });
 });
-
-/** TOML 1.1 constructs, each on line 3 of a file; containerd and CRI-O read TOML 1.0. */
-export const TOML_11: [string, string][] = [
-  ["a multi-line inline table", 'labels = { a = "1",\n  b = "2" }'],
-  ["the escape \\e", 'sandbox = "\\e[0m"'],
-  ["a time without seconds", "start = 07:32"],
-  ["an integer beyond int64", "size = 9223372036854775808"],
-];
 
 Deno.test("TOML 1.1 input is refused with its line and column, nothing written", async (t) => {
   for (const [name, construct] of TOML_11) {
@@ -690,9 +844,16 @@ Deno.test("TOML 1.1 input is refused with its line and column, nothing written",
       await withRoot(files, async (root) => {
         const { config, dropIn } = paths(root);
         const before = await snapshot(root);
-        const run = await rtconf("runtime", "configure", ...containerdArgs({ root, config, dropIn }));
+        const run = await rtconf(
+          "runtime",
+          "configure",
+          ...containerdArgs({ root, config, dropIn }),
+        );
         assertOneLine(run, 1, name);
-        match(run.stderr, new RegExp(`^rtconf: ${join(root, CONF_D)}/10-site.toml: .*line 3, column \\d+`));
+        match(
+          run.stderr,
+          new RegExp(`^rtconf: ${join(root, CONF_D)}/10-site.toml: .*line 3, column \\d+`),
+        );
         assertUntouched(before, await snapshot(root), name);
       });
     });

@@ -77,7 +77,7 @@ Deno.test("library: lib/mod.ts bundled runs under Node, with no Deno API", async
     const [main, dropIn] = out.containerd as { before?: string; after: string }[];
     equal(main.before, undefined);
     ok(main.after.includes(`version = 2\n`), main.after);
-    ok(main.after.includes(`imports = ["/etc/containerd/conf.d/*.toml"]`), main.after);
+    ok(main.after.includes(`imports = ["/etc/containerd/conf.d/99-nvidia.toml"]`), main.after);
     ok(
       dropIn.after.includes(`[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]`),
       dropIn.after,

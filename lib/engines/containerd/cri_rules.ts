@@ -134,12 +134,16 @@ export function criKeys(plugin: string): SettingKeys & { runtimes: string[]; cdi
  * @returns The table.
  */
 export function newRuntime(target: Omit<CriTarget, "doc">, path: string): TomlTable {
-  const table: TomlTable = target.template ? copyValue(target.template) : {
-    privileged_without_host_devices: false,
-    runtime_engine: "",
-    runtime_root: "",
-    runtime_type: target.runtimeType,
-  };
+  // nvidia-ctk's fixed block; containerd 2.x (version 3) has no runtime_engine or runtime_root.
+  const fixed: TomlTable = target.version >= 3
+    ? { privileged_without_host_devices: false, runtime_type: target.runtimeType }
+    : {
+      privileged_without_host_devices: false,
+      runtime_engine: "",
+      runtime_root: "",
+      runtime_type: target.runtimeType,
+    };
+  const table: TomlTable = target.template ? copyValue(target.template) : fixed;
   if (!table.runtime_type) table.runtime_type = target.runtimeType;
   if (!isTable(table.options)) table.options = {};
   table.options.BinaryName = path;

@@ -296,7 +296,10 @@ export function criView(merged: TomlTable, release: Release, mainVersion = 2): C
       : undefined;
     const runtimes: Record<string, TomlTable> = {};
     for (const [name, table] of Object.entries(tables ?? { runc: BUILT_IN_RUNC })) {
-      if (isTable(table)) runtimes[name] = table;
+      // 1.7 runs a runtime without sandbox_mode in podsandbox mode; 1.6 has no such key.
+      if (isTable(table)) {
+        runtimes[name] = table.sandbox_mode ? table : { ...table, sandbox_mode: "podsandbox" };
+      }
     }
     const declared: Record<string, TomlTable> = {};
     for (const [name, table] of Object.entries(tables ?? {})) {

@@ -6,14 +6,17 @@
  */
 
 import { globMatches } from "../../glob.ts";
-import { basename, dirname, resolve } from "../../path.ts";
+import { basename, dirname, isAbsolute, resolve } from "../../path.ts";
 import type { TomlValue } from "../../formats/toml/values.ts";
 import type { FileGlob } from "../engine.ts";
 
 /**
- * Whether an `imports` list already loads a file: an entry names it, or a
- * pattern matches it. Relative entries are relative to the main config's
- * directory, as containerd reads them.
+ * Whether an `imports` list already loads a file, for every containerd
+ * release: an entry names it, or a pattern matches it. A relative entry is
+ * relative to the directory of the file that names it; but containerd
+ * 1.6.0-1.6.28 and 1.7.0-1.7.15 match a relative pattern with `*` against
+ * their working directory (`/` under systemd), so such an entry does not
+ * count.
  *
  * @example Usage
  * ```ts
@@ -21,7 +24,9 @@ import type { FileGlob } from "../engine.ts";
  * import { equal } from "node:assert/strict";
  *
  * const config = "/etc/containerd/config.toml";
- * equal(importsFile(["conf.d/*.toml"], config, "/etc/containerd/conf.d/99-nvidia.toml"), true);
+ * equal(importsFile(["/etc/containerd/conf.d/*.toml"], config, "/etc/containerd/conf.d/99-nvidia.toml"), true);
+ * // containerd 1.6.20 looks for a relative pattern under its working directory.
+ * equal(importsFile(["conf.d/*.toml"], config, "/etc/containerd/conf.d/99-nvidia.toml"), false);
  * equal(importsFile(["/etc/containerd/other.toml"], config, "/etc/containerd/conf.d/99-nvidia.toml"), false);
  * ```
  *
@@ -37,7 +42,8 @@ export function importsFile(
 ): boolean {
   if (!Array.isArray(imports)) return false;
   return imports.some((item) =>
-    typeof item === "string" && globMatches(resolve(dirname(configPath), item), file)
+    typeof item === "string" && (isAbsolute(item) || !item.includes("*")) &&
+    globMatches(resolve(dirname(configPath), item), file)
   );
 }
 

@@ -7,7 +7,6 @@
  */
 
 import { parseToml } from "../../formats/toml/parse.ts";
-import { dirname } from "../../path.ts";
 import type { CommandLine, Engine } from "../engine.ts";
 import { handlerNameProblem } from "../runtime_names.ts";
 import { importGlobs } from "./imports.ts";
@@ -36,13 +35,20 @@ export const containerd: Engine<ContainerdOptions> = {
   },
   template: k3sTemplate,
   configCommands: (executable): CommandLine[] => [[executable || "containerd", ["config", "dump"]]],
-  // The drop-in's directory too: an import of its *.toml must not load what containerd does not load now.
-  files: (options) =>
-    options.dropInPath === "" ? { paths: [options.configPath], globs: [] } : {
-      paths: [options.configPath, options.dropInPath],
-      globs: [{ dir: dirname(options.dropInPath), pattern: "*.toml" }],
-    },
-  loads: (path, text) => importGlobs(parseToml(text, path).imports, path),
+  files: (options) => ({
+    paths: options.dropInPath === ""
+      ? [options.configPath]
+      : [options.configPath, options.dropInPath],
+    globs: [],
+  }),
+  // What a file imports; a file containerd cannot parse is reported where it is loaded.
+  loads: (path, text) => {
+    try {
+      return importGlobs(parseToml(text, path).imports, path);
+    } catch {
+      return [];
+    }
+  },
   records: () => [],
   plan: planContainerd,
   views: containerdViews,

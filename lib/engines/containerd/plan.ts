@@ -17,7 +17,6 @@ import {
   type TomlValue,
   valueAt,
 } from "../../formats/toml/values.ts";
-import { globMatches } from "../../glob.ts";
 import { dirname } from "../../path.ts";
 import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
@@ -30,7 +29,7 @@ import {
   criTemplate,
   DEFAULT_RUNTIME_TYPE,
 } from "./cri_rules.ts";
-import { criView, type LoadedFile, mergedConfig, readers } from "./effective.ts";
+import { type CriView, criView, type LoadedFile, mergedConfig, readers } from "./effective.ts";
 import { importsFile } from "./imports.ts";
 import { dumped, loadedFiles, refuseOverrides } from "./views.ts";
 import { configVersion, criPluginId } from "./version.ts";
@@ -64,22 +63,6 @@ function checkShape(data: TomlTable, file: string, plugin: string): void {
 /** The text of a main config that rtconf creates to import its drop-in. */
 function createdMain(version: number, entry: string): string {
   return `${CREATED_HEADER}version = ${version}\nimports = [${formatString(entry)}]\n`;
-}
-
-/**
- * The `imports` entry that loads the drop-in: its directory's `*.toml`, as
- * nvidia-ctk writes it, unless that pattern would not match the drop-in or
- * would also load files that containerd does not load now (a version 3 or an
- * invalid file can keep containerd from starting); then the drop-in itself.
- */
-function importEntry(dropInPath: string, texts: FileTexts, loaded: readonly LoadedFile[]): string {
-  const pattern = `${dirname(dropInPath)}/*.toml`;
-  if (!globMatches(pattern, dropInPath)) return dropInPath;
-  const activated = Object.keys(texts).filter((path) =>
-    path !== dropInPath && texts[path] !== undefined && globMatches(pattern, path) &&
-    !loaded.some((file) => file.path === path)
-  );
-  return activated.length === 0 ? pattern : dropInPath;
 }
 
 /** Makes the main config import the drop-in, noting what was added. */
@@ -201,7 +184,7 @@ export function planContainerd(
   refuseForeignRuntimes(rules, view.declared, inPlace ? main : undefined, plugin);
   const plan = inPlace
     ? [planInPlace(main, before, rules, target, node)]
-    : planDropIn(main, before, texts, rules, options, target, node);
+    : planDropIn(main, before, texts, rules, options, target, view);
   if (configures(rules)) {
     const planned: Record<string, string | undefined> = { ...texts };
     for (const change of plan) planned[change.path] = change.after;
@@ -247,8 +230,9 @@ function planInPlace(
   const created = `${CREATED_HEADER}version = ${target.version}\n`;
   let doc = main;
   if (configures(rules) && Object.keys(main.data).length === 0) {
-    // containerd reads a config without `version` as version 1.
-    if (before === undefined || before.trim() === "") {
+    // containerd reads a config without `version` as version 1. A file that
+    // exists, even empty, stays the operator's: rtconf adds to it with notes.
+    if (before === undefined) {
       doc = new TomlDocument(created, main.file);
     } else {
       doc.set(["version"], BigInt(target.version));
@@ -364,17 +348,21 @@ function planDropIn(
   rules: readonly Rule[],
   options: ContainerdOptions,
   target: Omit<CriTarget, "doc" | "builtInRunc" | "operators">,
-  node: readonly LoadedFile[],
+  node: CriView,
 ): Plan {
   const { configPath, dropInPath } = options;
   const { version, plugin } = target;
   const dropBefore = texts[dropInPath];
   const previous = dropBefore === undefined ? undefined : new TomlDocument(dropBefore, dropInPath);
+  if (previous) refuseForeignDropIn(previous, plugin);
   // The main config's runtimes and default are the operator's: in drop-in
   // mode rtconf changes nothing in it but the import (nvidia-ctk's
   // unconfigure deletes a runtime and a default there that it never wrote).
 
-  const entry = importEntry(dropInPath, texts, node);
+  // The drop-in's own path: a pattern such as its directory's *.toml could load
+  // files containerd does not load now (a version 3 file, invalid TOML, a
+  // directory), which can keep it from starting.
+  const entry = dropInPath;
   const imported = importsFile(main.get(["imports"]), configPath, dropInPath);
   const mainWithImport = (): string => {
     if (imported) return main.text;
@@ -388,11 +376,9 @@ function planDropIn(
   // Where containerd 1.x reads the config, the drop-in replaces the CRI
   // section of every file loaded before it: it carries a copy of the last one.
   const copyFrom = (): TomlTable | undefined => {
+    // From the files, never from containerd's own report: that would freeze the
+    // defaults of the release that made it into a file other releases read.
     if (!readers(version).includes("1.x")) return undefined;
-    const dump = dumped(options);
-    if (dump && configVersion(dump.data, dump.path) === version) {
-      return lastSection([dump], plugin); // nvidia-ctk's source: what containerd 1.x reports
-    }
     const order = loadedFiles(
       { ...texts, [configPath]: mainWithImport(), [dropInPath]: "" },
       options,
@@ -401,14 +387,25 @@ function planDropIn(
     return lastSection(order.slice(0, at < 0 ? order.length : at), plugin);
   };
   const copy = copyFrom();
-  const state = nextState(previousState(previous, copy, plugin), rules);
+  const earlier = previousState(previous, copy, plugin);
+  // What the node already has is the operator's: a runtime with that very
+  // executable, or that default, needs nothing of rtconf's.
+  const needed = rules.filter((rule) => {
+    if (rule.op === "add-runtime" && !earlier.runtimes.has(rule.name)) {
+      return valueAt(node.declared[rule.name], ["options", "BinaryName"]) !== rule.path;
+    }
+    if (rule.op === "set-default" && earlier.defaultRuntime !== rule.name) {
+      return node.defaultRuntime !== rule.name;
+    }
+    return true;
+  });
+  const state = nextState(earlier, needed);
 
   let dropAfter: string | undefined;
   if (state.runtimes.size > 0) {
-    const doc = new TomlDocument(
-      `${writtenHeader("containerd")}version = ${version}\n`,
-      dropInPath,
-    );
+    // No `version`: containerd merges the last non-zero version it reads, and a
+    // drop-in's would change how it reads the files loaded before it.
+    const doc = new TomlDocument(writtenHeader("containerd"), dropInPath);
     if (copy && Object.keys(copy).length > 0) doc.addTable(["plugins", plugin], copy);
     const copied = valueAt(copy, ["containerd", "runtimes"]);
     const builtIn = readers(version).includes("1.x") && copied === undefined;
@@ -440,6 +437,28 @@ function planDropIn(
   }
   return [
     { path: configPath, before, after: mainAfter },
-    { path: dropInPath, before: dropBefore, after: dropAfter },
+    { path: dropInPath, before: dropBefore, after: dropAfter, own: true },
   ];
+}
+
+/**
+ * Refuses a file at the drop-in's path that neither rtconf nor nvidia-ctk
+ * wrote: nvidia-ctk's drop-in holds `version` and the CRI plugin's section
+ * only, and rtconf takes it over (migrating a node from nvidia-ctk); anything
+ * else there is the operator's.
+ */
+function refuseForeignDropIn(previous: TomlDocument, plugin: string): void {
+  if (previous.text.startsWith(writtenHeader("containerd"))) return;
+  const { data } = previous;
+  const others = Object.keys(data).filter((key) => key !== "version" && key !== "plugins");
+  const plugins = isTable(data.plugins)
+    ? Object.keys(data.plugins).filter((id) => id !== plugin)
+    : [];
+  if (others.length > 0 || plugins.length > 0) {
+    throw new RtconfError(
+      `${previous.file}: holds settings that neither rtconf nor nvidia-ctk writes ` +
+        `(${[...others, ...plugins.map((id) => `plugins.${JSON.stringify(id)}`)].join(", ")}); ` +
+        "nothing was written: give rtconf a drop-in of its own with --drop-in-config",
+    );
+  }
 }

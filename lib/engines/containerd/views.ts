@@ -8,7 +8,13 @@
 
 import { RtconfError } from "../../errors.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
-import { copyValue, isTable, type TomlTable, valueAt } from "../../formats/toml/values.ts";
+import {
+  copyValue,
+  isTable,
+  mergeTables,
+  type TomlTable,
+  valueAt,
+} from "../../formats/toml/values.ts";
 import type { Rule } from "../../rules.ts";
 import type { EffectiveView, EngineOptions, FileTexts } from "../engine.ts";
 import { criKeys } from "./cri_rules.ts";
@@ -56,11 +62,20 @@ export function dumped(options: EngineOptions): LoadedFile | undefined {
  * @returns The files.
  */
 export function loadedFiles(texts: FileTexts, options: EngineOptions): LoadedFile[] {
-  const files = loadOrder(options.configPath, texts);
+  return loadOrder(options.configPath, texts);
+}
+
+/**
+ * The configuration containerd's plugins start from before the files: its
+ * own report, when the plan is made from one in the main config's version
+ * (it holds containerd's defaults, which a plugin's section is decoded over).
+ */
+function defaults(files: readonly LoadedFile[], options: EngineOptions): TomlTable {
   const dump = dumped(options);
   const main = files[0];
-  if (!dump || configVersion(dump.data, DUMP) !== configVersion(main.data, main.path)) return files;
-  return [dump, ...files];
+  return dump && configVersion(dump.data, DUMP) === configVersion(main.data, main.path)
+    ? dump.data
+    : {};
 }
 
 /** A merged configuration with the CRI plugin's runtime settings as the release uses them. */
@@ -108,8 +123,9 @@ export function containerdViews(texts: FileTexts, options: EngineOptions): Effec
   const files = loadedFiles(texts, options);
   const main = files.find((file) => file.path === options.configPath)!;
   const version = configVersion(main.data, options.configPath);
+  const base = defaults(files, options);
   return readers(version).map((release) => {
-    const merged = mergedConfig(files, release);
+    const merged = mergeTables(base, mergedConfig(files, release));
     const view = criView(merged, release, version);
     return {
       reader: RELEASE_NAMES[release],
@@ -159,13 +175,28 @@ export function refuseOverrides(
   const position = files.findIndex((file) => file.path === owned);
   const main = files.find((file) => file.path === options.configPath)!;
   const version = configVersion(main.data, options.configPath);
+  const hint = owned === options.configPath
+    ? "change that file, or use a drop-in that containerd loads after it"
+    : "give the drop-in a name that containerd loads after it with --drop-in-config, or change " +
+      "that file";
   for (const release of readers(version)) {
-    const view = criView(mergedConfig(files, release), release, version);
+    const merged = mergedConfig(files, release);
+    const view = criView(merged, release, version);
     const reader = RELEASE_NAMES[release];
     const v2 = ["plugins", "io.containerd.grpc.v1.cri"];
     const v3 = ["plugins", "io.containerd.cri.v1.runtime"];
     const plugin = release === "1.x" ? view.plugin : "io.containerd.grpc.v1.cri";
     const fail = (what: string, setting: string[]): never => {
+      // containerd 2.x reads everything in the version of the last file that sets one.
+      const read = typeof merged.version === "bigint" ? Number(merged.version) : version;
+      if (release === "2.x" && (read >= 3) !== (version >= 3)) {
+        const file = winner(files, -1, release, plugin, [["version"]]);
+        throw new RtconfError(
+          `${owned}: ${reader} would not use ${what}: ${file}, loaded after ` +
+            `${options.configPath}, sets version ${read}, and containerd 2.x then ignores the ` +
+            `version ${version} settings; nothing was written (make the versions agree)`,
+        );
+      }
       const file = winner(files, position, release, plugin, [[...v2, ...setting], [
         ...v3,
         ...setting,
@@ -177,8 +208,7 @@ export function refuseOverrides(
         : `${file}, loaded after it`;
       throw new RtconfError(
         `${owned}: ${reader} would not use ${what}: it is overridden by ${where}; ` +
-          "nothing was written (give the drop-in a name that sorts after it with --drop-in-config, " +
-          "or change that file)",
+          `nothing was written (${hint})`,
       );
     };
     for (const rule of rules) {
@@ -191,10 +221,11 @@ export function refuseOverrides(
       } else if (rule.op === "set-default" && view.defaultRuntime !== rule.name) {
         if (view.defaultFrom !== undefined) {
           const file = [...files].reverse().find((item) =>
+            item.path !== owned &&
             isTable(valueAt(item.data, ["plugins", view.plugin, "containerd", "default_runtime"]))
           );
           throw new RtconfError(
-            `${file?.path ?? owned}: ${view.defaultFrom} (deprecated) makes ${reader} ignore ` +
+            `${file?.path ?? owned}: ${view.defaultFrom} makes ${reader} ignore ` +
               `default_runtime_name, so ${rule.name} would not be the default runtime; nothing ` +
               "was written (remove that table, or use default_runtime_name alone)",
           );
