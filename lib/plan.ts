@@ -23,6 +23,12 @@ export interface FileChange {
    * that rtconf takes over): what it held is not the node's own configuration.
    */
   own?: boolean;
+  /**
+   * Directories that did not exist, outermost first: a file rtconf creates
+   * creates them, and a file rtconf removes takes with it those that its
+   * notes say rtconf created, where they are empty (host paths).
+   */
+  directories?: string[];
 }
 
 /**
@@ -70,6 +76,87 @@ export const WRITTEN_HEADER_PREFIX = "# Written by rtconf (runtime configure) fo
  */
 export function writtenHeader(engine: string): string {
   return `${WRITTEN_HEADER_PREFIX}${engine}; 'rtconf runtime unconfigure' removes it.\n`;
+}
+
+/**
+ * How the note begins that a TOML file rtconf creates carries, on the line
+ * after its header, for each directory rtconf created to hold it.
+ */
+export const DIRECTORY_NOTE = "# rtconf: created the directory ";
+
+/**
+ * Splits the directory notes off a file rtconf wrote whole.
+ *
+ * @example Usage
+ * ```ts
+ * import { CREATED_HEADER, directoryNotes } from "./plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const text = `${CREATED_HEADER}# rtconf: created the directory /etc/containerd\nversion = 2\n`;
+ * deepEqual(directoryNotes(text), { directories: ["/etc/containerd"], text: `${CREATED_HEADER}version = 2\n` });
+ * deepEqual(directoryNotes("version = 2\n"), { directories: [], text: "version = 2\n" });
+ * ```
+ *
+ * @param text The file's text.
+ * @returns The directories its notes name, outermost first, and the text without the notes.
+ */
+export function directoryNotes(text: string): { directories: string[]; text: string } {
+  const lines = text.split("\n");
+  if (!isWrittenWhole(text)) return { directories: [], text };
+  let end = 1;
+  while (end < lines.length && lines[end].startsWith(DIRECTORY_NOTE)) end++;
+  return {
+    directories: lines.slice(1, end).map((line) => line.slice(DIRECTORY_NOTE.length)),
+    text: [lines[0], ...lines.slice(end)].join("\n"),
+  };
+}
+
+/**
+ * A file rtconf writes whole with directory notes after its header (see
+ * {@linkcode directoryNotes}); any other text is returned as it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { CREATED_HEADER, withDirectoryNotes } from "./plan.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(
+ *   withDirectoryNotes(`${CREATED_HEADER}version = 2\n`, ["/etc/containerd"]),
+ *   `${CREATED_HEADER}# rtconf: created the directory /etc/containerd\nversion = 2\n`,
+ * );
+ * ```
+ *
+ * @param text The file's text, without notes.
+ * @param directories The directories, outermost first.
+ * @returns The text with the notes.
+ */
+export function withDirectoryNotes(text: string, directories: readonly string[]): string {
+  if (directories.length === 0 || !isWrittenWhole(text)) return text;
+  const header = text.indexOf("\n") + 1;
+  const notes = directories.map((dir) => `${DIRECTORY_NOTE}${dir}\n`).join("");
+  return text.slice(0, header) + notes + text.slice(header);
+}
+
+/**
+ * Whether rtconf wrote a file whole: its first line is rtconf's header.
+ *
+ * @example Usage
+ * ```ts
+ * import { CREATED_HEADER, isWrittenWhole, writtenHeader } from "./plan.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isWrittenWhole(`${CREATED_HEADER}version = 2\n`), true);
+ * equal(isWrittenWhole(writtenHeader("CRI-O")), true);
+ * equal(isWrittenWhole("version = 2\n"), false);
+ * equal(isWrittenWhole(undefined), false);
+ * ```
+ *
+ * @param text The file's text (`undefined`: no file).
+ * @returns `true` when it begins with {@linkcode CREATED_HEADER} or a {@linkcode writtenHeader}.
+ */
+export function isWrittenWhole(text: string | undefined): boolean {
+  return text !== undefined &&
+    (text.startsWith(CREATED_HEADER) || text.startsWith(WRITTEN_HEADER_PREFIX));
 }
 
 /**

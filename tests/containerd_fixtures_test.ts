@@ -45,8 +45,8 @@ function checkMinimalDiff(original: Files, after: Files, input: Input, variant: 
   const inPlace = !variant.dropIn || input.version === 1;
   const { removed, added } = lineChanges(original.config ?? "", after.config ?? "");
   const keys = inPlace
-    ? /^\s*(?:default_runtime_name|enable_cdi|version) = |^# Created by rtconf/
-    : /^(?:imports|version) = |^# Created by rtconf/;
+    ? /^\s*(?:default_runtime_name|enable_cdi|version) = |^# Created by rtconf|^# rtconf: created the directory /
+    : /^(?:imports|version) = |^# Created by rtconf|^# rtconf: created the directory /;
   for (const line of removed) {
     match(line, keys, `a line that should not change was removed: ${line}`);
   }

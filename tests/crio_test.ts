@@ -262,7 +262,10 @@ for (const [name, file] of INPUTS) {
                 } else if (inRuntime) {
                   match(line, /^\s*\w+ = /);
                 } else {
-                  match(line, /^\s*default_runtime = |^# Created by rtconf/);
+                  match(
+                    line,
+                    /^\s*default_runtime = |^# Created by rtconf|^# rtconf: created the directory /,
+                  );
                 }
               }
             }

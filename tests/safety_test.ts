@@ -4,7 +4,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
+import { rtconf, rtconfOk, withFiles } from "./_helpers.ts";
 
 const V2 =
   'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "runc"\n';
@@ -113,20 +113,51 @@ Deno.test("a plan of several files is checked before the first write", async () 
   });
 });
 
-Deno.test("--backup keeps the previous content, only when something changed", async () => {
-  await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
-    const config = join(dir, "etc/containerd/config.toml");
+/** The backups under a host root: path under /var/backups/rtconf → text and mode. */
+async function backups(root: string): Promise<Record<string, { text: string; mode: number }>> {
+  const found: Record<string, { text: string; mode: number }> = {};
+  const base = join(root, "var/backups/rtconf");
+  for (const [path, text] of Object.entries(await snapshot(root))) {
+    if (!path.startsWith("/var/backups/rtconf/")) continue;
+    const mode = (await Deno.stat(join(root, path))).mode! & 0o7777;
+    found[path.slice("/var/backups/rtconf".length)] = { text, mode };
+  }
+  if (Object.keys(found).length > 0) equal((await Deno.stat(base)).mode! & 0o7777, 0o700);
+  return found;
+}
+
+Deno.test("--backup keeps the previous content outside the engine's files, only on a change", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (root) => {
+    const config = join(root, "etc/containerd/config.toml");
     await Deno.chmod(config, 0o640);
-    await rtconfOk(...containerd(dir, "--backup"));
-    equal(await Deno.readTextFile(`${config}.rtconf.bak`), V2);
-    equal((await Deno.stat(`${config}.rtconf.bak`)).mode! & 0o7777, 0o640);
-    equal(
-      await readOrUndefined(join(dir, "etc/containerd/conf.d/99-nvidia.toml.rtconf.bak")),
-      undefined,
+    await Deno.chown(config, 65534, 65534);
+    const args = ["runtime", "configure", "--runtime=containerd", `--host-root=${root}`];
+    await rtconfOk(...args, "--backup");
+    const [[path, backup], ...others] = Object.entries(await backups(root));
+    deepEqual(others, [], "a created drop-in has no backup");
+    match(path, /^\/etc\/containerd\/config\.toml\.\d{8}T\d{6}\.\d{3}Z$/);
+    deepEqual(backup, { text: V2, mode: 0o640 });
+    const info = await Deno.stat(join(root, "var/backups/rtconf", path));
+    deepEqual([info.uid, info.gid], [65534, 65534], "the backup keeps the owner");
+    await rtconfOk(...args, "--backup");
+    equal(Object.keys(await backups(root)).length, 1, "no change, no backup");
+  });
+});
+
+Deno.test("CRI-O --backup: crio.conf.d holds no backup, and status is not fooled by one", async () => {
+  const site = '[crio.runtime]\ndefault_runtime = "crun"\n';
+  await withFiles({ "etc/crio/crio.conf.d/10-site.conf": site }, async (root) => {
+    const args = ["--runtime=crio", `--host-root=${root}`];
+    await rtconfOk("runtime", "configure", ...args, "--set-as-default");
+    const written = await Deno.readTextFile(join(root, "etc/crio/crio.conf.d/99-nvidia.toml"));
+    await rtconfOk("runtime", "unconfigure", ...args, "--set-as-default", "--backup");
+    deepEqual(
+      (await Array.fromAsync(Deno.readDir(join(root, "etc/crio/crio.conf.d")))).map((e) => e.name),
+      ["10-site.conf"],
     );
-    await Deno.remove(`${config}.rtconf.bak`);
-    await rtconfOk(...containerd(dir, "--backup"));
-    equal(await readOrUndefined(`${config}.rtconf.bak`), undefined, "no change, no backup");
+    deepEqual(Object.values(await backups(root)).map((b) => b.text), [written]);
+    const status = await rtconfOk("runtime", "status", ...args, "--json");
+    equal(JSON.parse(status.stdout).engines[0].defaultRuntime, "crun");
   });
 });
 

@@ -124,7 +124,7 @@ const RUNTIME_FLAGS: Flag[] = [
   {
     names: ["backup"],
     type: "boolean",
-    help: "Keep each changed file's previous content in FILE.rtconf.bak.",
+    help: "Keep each changed file's previous content under the host's /var/backups/rtconf.",
   },
   {
     names: ["check"],

@@ -12,13 +12,21 @@ import { planEngine } from "../engines/mod.ts";
 import { firstOutput } from "../io/command.ts";
 import { applyChanges, readText, type WriteOptions } from "../io/files.ts";
 import { withLock } from "../io/lock.ts";
-import { changes, type Plan, renderPlan } from "../plan.ts";
+import { changes, type FileChange, type Plan, renderPlan } from "../plan.ts";
 import { configureRules, type Rule, unconfigureRules } from "../rules.ts";
 import type { HostRoot } from "./host_root.ts";
 import { engineTexts } from "./load.ts";
 import type { EngineTarget, RuntimeInvocation } from "./invocation.ts";
 import type { Reporter } from "./output.ts";
 import { restartEngine } from "./restart.ts";
+import {
+  describePending,
+  forgetPending,
+  type PendingRestart,
+  readPending,
+  rememberPending,
+} from "./pending_restart.ts";
+import { dirname } from "../path.ts";
 
 /**
  * The engine's current config from the first source that answers;
@@ -47,6 +55,31 @@ async function loadSource(
 /** Whether a file exists. */
 function exists(path: string): Promise<boolean> {
   return Deno.stat(path).then(() => true, () => false);
+}
+
+/**
+ * The directories of the files that do not exist on the host, outermost
+ * first (host paths).
+ */
+async function missingDirectories(files: readonly string[], host: HostRoot): Promise<string[]> {
+  const missing = new Set<string>();
+  for (const file of files) {
+    const chain: string[] = [];
+    for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+      if (await exists(host.onDisk(dir))) break;
+      chain.unshift(dir);
+    }
+    for (const dir of chain) missing.add(dir);
+  }
+  return [...missing].sort();
+}
+
+/** The main config's change in an engine's plan. */
+function mainChange(
+  entry: { target: EngineTarget; plan: Plan },
+  host: HostRoot,
+): FileChange | undefined {
+  return entry.plan.find((change) => change.path === host.onDisk(entry.target.configPath));
 }
 
 /** One engine's part of a run: its target, options and rules. */
@@ -113,7 +146,11 @@ async function planJob(
     }
     plan = planEngine(engine, texts as FileTexts, rules, options);
   }
-  return plan.map((change) => ({ ...change, path: host.onDisk(change.path) }));
+  return plan.map((change) => ({
+    ...change,
+    path: host.onDisk(change.path),
+    ...(change.directories ? { directories: change.directories.map((d) => host.onDisk(d)) } : {}),
+  }));
 }
 
 /**
@@ -139,6 +176,10 @@ export async function runRuntime(
       configPath: target.configPath,
       dropInPath: target.dropInPath,
       source: await loadSource(target, host, reporter),
+      missingDirectories: await missingDirectories(
+        [target.configPath, target.dropInPath].filter(Boolean),
+        host,
+      ),
     };
     const rules = invocation.verb === "configure"
       ? configureRules(target)
@@ -160,7 +201,22 @@ export async function runRuntime(
     } else if (invocation.dryRun) {
       reporter.result(renderPlan(plan));
     }
-    if (writes) await applyChanges(plan, { ...writeOptions, backup: invocation.backup });
+    if (writes && invocation.restart !== "none") {
+      // Remembered before the files change: a kill before the restart leaves it pending.
+      for (const entry of plans) {
+        if (changes(entry.plan).length === 0) continue;
+        await rememberPending({
+          engine: entry.target.engine.name,
+          configPath: entry.target.configPath,
+          reason: "its files changed and rtconf did not get to restart it",
+          loaded: mainChange(entry, host)?.before ?? null,
+          changed: true,
+        }, host);
+      }
+    }
+    if (writes) {
+      await applyChanges(plan, { ...writeOptions, backup: invocation.backup, hostRoot: host.root });
+    }
     for (const change of changes(plan)) {
       const verb = change.after === undefined
         ? "remove"
@@ -185,22 +241,51 @@ export async function runRuntime(
   if (changed.length === 0) {
     reporter.info("no changes: the configuration already holds what was asked");
   }
-  if (invocation.check) return changed.length === 0 ? 0 : EXIT_CHANGES;
+  const pending = new Map<EngineTarget, PendingRestart>();
+  for (const { target } of plans) {
+    const record = await readPending(target.engine.name, target.configPath, host);
+    if (record) pending.set(target, record);
+  }
+  if (!writes || invocation.restart === "none") {
+    for (const record of pending.values()) reporter.warn(describePending(record));
+  }
+  if (invocation.check) return changed.length === 0 && pending.size === 0 ? 0 : EXIT_CHANGES;
   let status = 0;
   if (writes && invocation.restart !== "none") {
-    for (const { target, plan } of plans) {
-      if (!changed.some((entry) => entry.target === target)) {
-        reporter.info(`${target.engine.name}: nothing changed, not restarted`);
+    for (const entry of plans) {
+      const { target } = entry;
+      const name = target.engine.name;
+      const record = pending.get(target);
+      if (!record) {
+        reporter.info(`${name}: nothing changed, not restarted`);
         continue;
       }
-      const main = plan.find((change) => change.path === host.onDisk(target.configPath));
-      const change = { before: main?.before, after: main?.after, path: target.configPath };
+      if (!changed.includes(entry)) reporter.info(`restarting: ${describePending(record)}`);
+      const main = mainChange(entry, host);
+      const change = {
+        before: record.loaded === undefined ? main?.before : record.loaded ?? undefined,
+        after: main?.after,
+        path: target.configPath,
+      };
       try {
-        await restartEngine(invocation.restart, target.engine, target.unit, change, host, reporter);
+        await restartEngine(
+          invocation.restart,
+          target.engine,
+          target.unit,
+          change,
+          host,
+          reporter,
+          changed.includes(entry) ? undefined : record.lastChange,
+        );
+        await forgetPending(name, target.configPath, host);
       } catch (error) {
         // The files are written: say what is left to do, and go on with the other engines.
         if (!(error instanceof RtconfError)) throw error;
-        reporter.error(`${target.engine.name}: ${error.message}`);
+        await rememberPending(
+          { engine: name, configPath: target.configPath, reason: error.message },
+          host,
+        );
+        reporter.error(`${name}: ${error.message}; the restart stays pending`);
         status = error.exitCode;
       }
     }

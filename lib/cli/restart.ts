@@ -33,10 +33,22 @@ async function signalEngine(
   change: FileChange,
   host: HostRoot,
   reporter: Reporter,
+  changedAt?: string,
 ): Promise<void> {
   const reload = engine.supports.reload;
   if (!reload) {
     throw new RtconfError(`${engine.name} does not reload its configuration on a signal`);
+  }
+  const pidFile = host.onDisk(reload.pidFile);
+  const text = await readText(pidFile);
+  const pid = Number(text?.trim());
+  const started = Number.isInteger(pid) && pid > 0 ? await startTime(pid) : undefined;
+  if (changedAt && started && started > new Date(changedAt)) {
+    reporter.info(
+      `${reload.process} (${pid}) started at ${started.toISOString()}, after the change: ` +
+        "it runs with it",
+    );
+    return;
   }
   const gap = reload.gap(change.before, change.after, change.path);
   if (gap !== undefined) {
@@ -45,9 +57,6 @@ async function signalEngine(
         `restart ${engine.name} to load it`,
     );
   }
-  const pidFile = host.onDisk(reload.pidFile);
-  const text = await readText(pidFile);
-  const pid = Number(text?.trim());
   if (!text || !Number.isInteger(pid) || pid <= 0) {
     throw new RtconfError(
       `${pidFile}: no ${reload.process} process id to signal; is ${engine.name} running?`,
@@ -63,6 +72,27 @@ async function signalEngine(
   reporter.info(`signalled ${reload.process} (${pid}) to reload its configuration`);
 }
 
+/** Clock ticks per second in /proc (USER_HZ: 100 on every Linux ABI). */
+const USER_HZ = 100;
+
+/**
+ * When a process started, from /proc, up to a second early (the boot time is
+ * in whole seconds); `undefined` when it is gone or /proc cannot say.
+ */
+async function startTime(pid: number): Promise<Date | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // The fields after the command name, which is in parentheses and may hold anything.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(await Deno.readTextFile("/proc/stat"))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(boot)) return undefined;
+    return new Date((boot + ticks / USER_HZ) * 1000);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Restarts an engine as asked, and says so.
  *
@@ -72,6 +102,8 @@ async function signalEngine(
  * @param change The engine's main config before and after (for `signal`).
  * @param host The host.
  * @param reporter Where to say what was done.
+ * @param changedAt For a pending restart, when the files last changed (ISO
+ * 8601): a process started since then runs with the change already.
  * @throws {RtconfError} when the restart fails or would not load the change.
  */
 export async function restartEngine(
@@ -81,8 +113,9 @@ export async function restartEngine(
   change: FileChange,
   host: HostRoot,
   reporter: Reporter,
+  changedAt?: string,
 ): Promise<void> {
-  if (mode === "signal") return await signalEngine(engine, change, host, reporter);
+  if (mode === "signal") return await signalEngine(engine, change, host, reporter, changedAt);
   const [command, args] = host.command(["systemctl", ["restart", unit]]);
   const line = [command, ...args].join(" ");
   try {

@@ -8,9 +8,20 @@
 import type { EngineStatus } from "../engines/engine.ts";
 import { renderStatus } from "../engines/status.ts";
 import { engineTexts } from "./load.ts";
+import { readPending } from "./pending_restart.ts";
 import type { HostRoot } from "./host_root.ts";
 import type { StatusInvocation } from "./invocation.ts";
 import type { Reporter } from "./output.ts";
+
+/** The engine's pending restart, as a status field. */
+async function restartPending(
+  engine: string,
+  configPath: string,
+  host: HostRoot,
+): Promise<Pick<EngineStatus, "restartPending">> {
+  const pending = await readPending(engine, configPath, host);
+  return pending ? { restartPending: { since: pending.since, reason: pending.reason } } : {};
+}
 
 /**
  * Runs `runtime status`.
@@ -39,6 +50,7 @@ export async function runStatus(
         file: runtime.file && host.onDisk(runtime.file),
       })),
       cdi: { ...status.cdi, file: status.cdi.file && host.onDisk(status.cdi.file) },
+      ...await restartPending(target.engine.name, target.configPath, host),
     });
   }
   reporter.result(

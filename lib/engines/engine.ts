@@ -46,6 +46,12 @@ export interface EngineOptions {
   dropInPath: string;
   /** The engine's own report of its config (e.g. `containerd config dump`), when read from it. */
   source?: string;
+  /**
+   * Directories of the main config and the drop-in that do not exist,
+   * outermost first: a file rtconf creates in them notes that rtconf created
+   * them, and unconfigure removes them with it where they are empty.
+   */
+  missingDirectories?: readonly string[];
 }
 
 /** The defaults of an engine, as it is packaged on Linux distributions. */
@@ -234,6 +240,11 @@ export interface EngineStatus {
   defaultFile: string;
   /** CDI. */
   cdi: CdiStatus;
+  /**
+   * A restart the engine still needs to load its configuration (the CLI
+   * reads it from the host): since when (ISO 8601), and why it did not happen.
+   */
+  restartPending?: { since: string; reason: string };
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { RtconfError, usageError } from "../errors.ts";
-import { CREATED_HEADER, type Plan, WRITTEN_HEADER_PREFIX } from "../plan.ts";
+import { directoryNotes, isWrittenWhole, type Plan, withDirectoryNotes } from "../plan.ts";
 import type { Rule } from "../rules.ts";
 import type {
   EffectiveView,
@@ -124,14 +124,14 @@ export function planEngine<Options extends EngineOptions>(
       throw new RtconfError(`invalid runtime name "${rule.name}" for ${engine.name}: ${problem}`);
     }
   }
-  const plan = engine.plan(texts, rules, options);
+  const plan = withDirectories(engine, texts, rules, options);
   const records = new Set(engine.records(options));
   const changes = plan.filter((change) => !records.has(change.path));
   // The node's own configuration: without the files rtconf wrote whole.
   const baseline: Record<string, string | undefined> = { ...texts };
   const planned: Record<string, string | undefined> = { ...texts };
   for (const change of changes) {
-    if (change.own || writtenByRtconf(change.before)) baseline[change.path] = undefined;
+    if (change.own || isWrittenWhole(change.before)) baseline[change.path] = undefined;
     planned[change.path] = change.after;
   }
   const paths = changes.map((change) => change.path).join(" and ");
@@ -155,10 +155,40 @@ export function planEngine<Options extends EngineOptions>(
   return plan;
 }
 
-/** Whether rtconf wrote a file whole (its first line says so). */
-function writtenByRtconf(text: string | undefined): boolean {
-  return text !== undefined &&
-    (text.startsWith(CREATED_HEADER) || text.startsWith(WRITTEN_HEADER_PREFIX));
+/**
+ * The engine's plan, with the directories rtconf creates noted in the files
+ * it creates in them, and taken away with those files: the engine plans
+ * from the texts without the notes, and a file it keeps keeps them.
+ */
+function withDirectories<Options extends EngineOptions>(
+  engine: Engine<Options>,
+  texts: FileTexts,
+  rules: readonly Rule[],
+  options: Options,
+): Plan {
+  const noted: Record<string, string[]> = {};
+  const stripped: Record<string, string | undefined> = { ...texts };
+  for (const [path, text] of Object.entries(texts)) {
+    if (text === undefined) continue;
+    const { directories, text: rest } = directoryNotes(text);
+    if (directories.length === 0) continue;
+    noted[path] = directories;
+    stripped[path] = rest;
+  }
+  const missing = options.missingDirectories ?? [];
+  return engine.plan(stripped, rules, options).map((change) => {
+    const before = texts[change.path] ?? change.before;
+    if (change.path in noted) {
+      const directories = noted[change.path];
+      return change.after === undefined
+        ? { ...change, before, directories }
+        : { ...change, before, after: withDirectoryNotes(change.after, directories) };
+    }
+    if (change.before !== undefined || !isWrittenWhole(change.after)) return change;
+    const directories = missing.filter((dir) => change.path.startsWith(`${dir}/`));
+    if (directories.length === 0) return change;
+    return { ...change, after: withDirectoryNotes(change.after!, directories), directories };
+  });
 }
 
 /**

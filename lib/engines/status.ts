@@ -168,6 +168,8 @@ export function renderStatus(status: EngineStatus): string {
     }), CDI ${cdiText}`,
     `  files: ${status.files.length ? status.files.join(", ") : "none"}`,
   ];
+  const pending = status.restartPending;
+  if (pending) lines.push(`  restart pending since ${pending.since} (${pending.reason})`);
   const width = Math.max(...status.runtimes.map((runtime) => runtime.name.length));
   for (const runtime of status.runtimes) {
     lines.push(`  ${runtime.name.padEnd(width)}  ${runtime.path || "-"}  (${where(runtime.file)})`);

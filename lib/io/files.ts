@@ -119,6 +119,25 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** Creates a directory and its missing parents, each with `mode` (0755) whatever the umask. */
+async function makeDirectories(dir: string, mode = 0o755): Promise<void> {
+  const missing: string[] = [];
+  for (let current = resolve(dir); current !== dirname(current); current = dirname(current)) {
+    const exists = await Deno.lstat(current).then(() => true, (error) => {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    });
+    if (exists) break;
+    missing.unshift(current);
+  }
+  for (const path of missing) {
+    await Deno.mkdir(path).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
+    await Deno.chmod(path, mode);
+  }
+}
+
 /**
  * Writes a new file's bytes; {@linkcode WriteOptions} can replace it.
  *
@@ -153,8 +172,13 @@ async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
  * ```
  */
 export interface WriteOptions {
-  /** Keep each changed file's previous content in `<file>.rtconf.bak` (`applyChanges`). */
+  /**
+   * Keep each changed file's previous content under the host's
+   * {@linkcode BACKUP_DIR} (`applyChanges`; see {@linkcode backupPath}).
+   */
   backup?: boolean;
+  /** The host's root as mounted here, under which backups go (`""`: this machine). */
+  hostRoot?: string;
   /**
    * Writes a new file's bytes into the open temporary file (default: all at
    * once). A test can slow it down or make it fail.
@@ -190,14 +214,55 @@ export async function writeAtomic(
   text: string,
   options: WriteOptions = {},
 ): Promise<void> {
+  await replaceFile(path, text, options);
+}
+
+/**
+ * Writes one of rtconf's own records atomically: mode 0600, in directories
+ * created 0700 (what it records is root's business).
+ *
+ * @example Usage
+ * ```ts
+ * import { writePrivate } from "@rtconf/rtconf/files";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await writePrivate(`${dir}/rtconf/record.json`, "{}\n");
+ * equal((await Deno.stat(`${dir}/rtconf/record.json`)).mode! & 0o777, 0o600);
+ * equal((await Deno.stat(`${dir}/rtconf`)).mode! & 0o777, 0o700);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param path The record's file.
+ * @param text Its text.
+ * @throws {RtconfError} naming the file and the reason.
+ */
+export async function writePrivate(path: string, text: string): Promise<void> {
+  await replaceFile(path, text, {}, { mode: 0o600, uid: null, gid: null }, 0o700);
+}
+
+/** The mode and owner a new file gets. */
+type Ownership = Pick<Deno.FileInfo, "mode" | "uid" | "gid">;
+
+/**
+ * {@linkcode writeAtomic}, the new file given the mode and owner of `like`
+ * (default: the file it replaces, else 0644) before it takes the name.
+ */
+async function replaceFile(
+  path: string,
+  text: string,
+  options: WriteOptions,
+  like?: Ownership,
+  directoryMode = 0o755,
+): Promise<void> {
   const file = await target(path);
   const dir = dirname(file);
   let temp: string | undefined;
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
-    let info: Deno.FileInfo | undefined;
+    await makeDirectories(dir, directoryMode);
+    let info = like;
     try {
-      info = await Deno.stat(file);
+      info ??= await Deno.stat(file);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
@@ -303,21 +368,44 @@ async function checkWritable(path: string): Promise<void> {
 }
 
 /**
- * Where `--backup` keeps a file's previous content: `<file>.rtconf.bak`.
+ * Where `--backup` keeps backups on a host: outside every directory an
+ * engine reads, so that no engine ever loads one.
+ */
+export const BACKUP_DIR = "/var/backups/rtconf";
+
+/**
+ * Where `--backup` keeps a file's content from before a change made at
+ * `time`: under {@linkcode BACKUP_DIR} of the host, at the file's own path
+ * with the time appended (UTC).
  *
  * @example Usage
  * ```ts
  * import { backupPath } from "@rtconf/rtconf/files";
  * import { equal } from "node:assert/strict";
  *
- * equal(backupPath("/etc/containerd/config.toml"), "/etc/containerd/config.toml.rtconf.bak");
+ * const time = new Date("2026-11-30T10:15:02.123Z");
+ * equal(
+ *   backupPath("/etc/crio/crio.conf.d/99-nvidia.toml", time),
+ *   "/var/backups/rtconf/etc/crio/crio.conf.d/99-nvidia.toml.20261130T101502.123Z",
+ * );
+ * equal(
+ *   backupPath("/host/etc/docker/daemon.json", time, "/host"),
+ *   "/host/var/backups/rtconf/etc/docker/daemon.json.20261130T101502.123Z",
+ * );
  * ```
  *
- * @param path The file.
- * @returns The backup's path.
+ * @param path The file as seen here (under `root`).
+ * @param time When the change is made.
+ * @param root The host's root as mounted here (`""`: this machine).
+ * @returns The backup's path, as seen here.
  */
-export function backupPath(path: string): string {
-  return `${path}.rtconf.bak`;
+export function backupPath(path: string, time: Date, root = ""): string {
+  const absolute = resolve(path);
+  const inside = root && absolute.startsWith(`${resolve(root)}/`)
+    ? absolute.slice(resolve(root).length)
+    : absolute;
+  const stamp = time.toISOString().replace(/[-:]/g, "");
+  return `${root ? resolve(root) : ""}${BACKUP_DIR}${inside}.${stamp}`;
 }
 
 /**
@@ -345,15 +433,33 @@ export async function applyChanges(
 ): Promise<void> {
   const changing = changes.filter((change) => change.before !== change.after);
   for (const change of changing) await checkWritable(change.path);
+  const time = new Date();
+  const emptied: string[] = [];
   for (const change of changing) {
+    if (change.after === undefined) emptied.push(...change.directories ?? []);
     if (options.backup && change.before !== undefined) {
       const file = await target(change.path);
-      await writeAtomic(backupPath(file), change.before, options);
-      const mode = (await Deno.stat(file)).mode;
-      if (mode !== null) await Deno.chmod(backupPath(file), mode & 0o7777);
+      const backup = backupPath(file, time, options.hostRoot);
+      // Backups may hold what the configs hold (credentials): their directories are root's only.
+      await replaceFile(backup, change.before, options, await Deno.stat(file), 0o700);
     }
     if (change.after === undefined) await removeFile(change.path);
     else await writeAtomic(change.path, change.after, options);
+  }
+  // Innermost first; a directory that holds anything else stays.
+  for (const dir of [...new Set(emptied)].sort().reverse()) await removeEmptyDirectory(dir);
+}
+
+/** Removes a directory that is empty; one that is not, or is gone, stays as it is. */
+async function removeEmptyDirectory(dir: string): Promise<void> {
+  try {
+    if ((await Deno.lstat(dir)).isSymlink) return;
+    await Deno.remove(dir);
+    await syncDirectory(dirname(resolve(dir)));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    if ((error as { code?: string }).code === "ENOTEMPTY") return;
+    throw new RtconfError(`${dir}: cannot remove the empty directory: ${describe(error)}`);
   }
 }
 

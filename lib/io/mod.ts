@@ -8,12 +8,14 @@
 export type { WriteOptions } from "./files.ts";
 export {
   applyChanges,
+  BACKUP_DIR,
   backupPath,
   globFiles,
   MAX_CONFIG_BYTES,
   readText,
   removeFile,
   writeAtomic,
+  writePrivate,
 } from "./files.ts";
 export { LOCK_TIMEOUT_MS, withLock } from "./lock.ts";
 export { commandOutput, firstOutput } from "./command.ts";

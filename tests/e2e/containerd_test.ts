@@ -174,6 +174,8 @@ async function containerdCase(work: Work, t: Deno.TestContext, c: Case, bin: str
   let cri: CriClient | undefined;
   const start = async () => {
     const args = ["--root", work.path("root"), "--state", work.path("state"), "--address", socket];
+    // Unconfigure removes the /etc/containerd it created: containerd then starts without a config.
+    if (hostRoot) await Deno.mkdir(etc, { recursive: true });
     containerd = await work.spawn(bin, hostRoot ? args : ["--config", config, ...args], {
       log: work.path("containerd.log"),
       env: { PATH: `${work.path("bin")}:${binDir}:/usr/sbin:/usr/bin:/sbin:/bin` },
