@@ -29,6 +29,16 @@ export interface FileChange {
    * notes say rtconf created, where they are empty (host paths).
    */
   directories?: string[];
+  /**
+   * The mode of a file the plan creates (default 0644): never more readable
+   * than the files its content came from.
+   */
+  mode?: number;
+  /**
+   * The engine reads every file of this file's directory (CRI-O's
+   * `crio.conf.d`): rtconf's temporary files for it never go there.
+   */
+  readWhole?: boolean;
 }
 
 /**

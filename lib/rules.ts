@@ -108,9 +108,9 @@ export interface ConfigureRequest {
 }
 
 /**
- * The rules of `runtime configure`: each runtime added, the default set (or,
- * as nvidia-ctk does, a default naming one of these runtimes dropped when no
- * default is asked for), CDI enabled when asked.
+ * The rules of `runtime configure`: each runtime added, the default set when
+ * asked for (otherwise it stays as it is, as nvidia-ctk leaves Docker's),
+ * CDI enabled when asked.
  *
  * @example Usage
  * ```ts
@@ -134,11 +134,10 @@ export function configureRules(request: ConfigureRequest): Rule[] {
   for (const { name, path } of request.runtimes) {
     rules.push({ op: "add-runtime", name, path });
   }
+  // Without a default asked for, the default stays whatever it is, rtconf's
+  // earlier one too: configure only adds; unconfigure takes away.
   for (const { name } of request.runtimes) {
     if (request.setAsDefault === name) rules.push({ op: "set-default", name });
-    else if (request.setAsDefault === undefined) {
-      rules.push({ op: "unset-default", name });
-    }
   }
   if (request.enableCdi) rules.push({ op: "enable-cdi" });
   return rules;

@@ -32,7 +32,8 @@ const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-run",
-  "--allow-env=RTCONF_TEST_SLOW_WRITE_MS",
+  // The C library's xattr calls: a rewritten config keeps its ACLs and extended attributes.
+  "--allow-ffi",
 ];
 /** Exit status when the base runtime cannot be had: expected offline, not a failure. */
 const EXIT_NO_RUNTIME = 3;

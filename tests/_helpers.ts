@@ -86,3 +86,41 @@ export function lineChanges(
   }
   return { removed, added };
 }
+
+/** A running stand-in dockerd: its pid, how many SIGHUPs it got, and a stop. */
+export interface StandInDockerd {
+  pid: number;
+  hups: () => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts a stand-in dockerd (a copy of bash named `dockerd`, so that /proc says it is one) that
+ * logs each SIGHUP, writes its pid to `root`'s `var/run/docker.pid`, and links `root`'s `proc`
+ * to this machine's /proc: the stand-in host shares rtconf's process namespace.
+ */
+export async function standInDockerd(root: string): Promise<StandInDockerd> {
+  const bin = join(root, "dockerd");
+  await Deno.copyFile("/bin/bash", bin);
+  await Deno.chmod(bin, 0o755);
+  await Deno.symlink("/proc", join(root, "proc")).catch(() => {});
+  const log = join(root, "hups");
+  const child = new Deno.Command(bin, {
+    args: ["-c", `trap 'echo hup >> ${log}' HUP; echo ready; while :; do sleep 0.05; done`],
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  await Deno.mkdir(join(root, "var/run"), { recursive: true });
+  await Deno.writeTextFile(join(root, "var/run/docker.pid"), `${child.pid}\n`);
+  return {
+    pid: child.pid,
+    hups: async () => ((await readOrUndefined(log)) ?? "").split("\n").filter(Boolean).length,
+    stop: async () => {
+      reader.releaseLock();
+      child.kill("SIGKILL");
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+    },
+  };
+}

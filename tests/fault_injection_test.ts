@@ -6,9 +6,9 @@
  * next run cleans up and finishes the job. `RTCONF_FAULT_RUNS` sets the
  * number of kill points (default 24).
  */
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, match, notDeepEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { fixture, withFiles } from "./_helpers.ts";
+import { fixture, readOrUndefined, rtconf, withFiles } from "./_helpers.ts";
 
 const RUNS = Number(Deno.env.get("RTCONF_FAULT_RUNS") ?? 24);
 const MAIN = new URL("./_slow_rtconf.ts", import.meta.url).pathname;
@@ -39,7 +39,7 @@ function configure(dir: string): Deno.ChildProcess {
       "--set-as-default",
     ],
     cwd: ROOT,
-    env: { SLOW_WRITE_MS: "1", NO_COLOR: "1" },
+    env: { SLOW_WRITE_MS: "5", NO_COLOR: "1" },
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -99,4 +99,74 @@ Deno.test(`fault injection: ${RUNS} SIGKILLs during configure leave the old or t
       `${old} left the input, ${fresh} the output`,
   );
   ok(midWrite > 0, "no kill point fell during the write: the test tested nothing");
+});
+
+/** The slow CLI killed right after it has put `n` files of its plan in place. */
+async function killedAfter(n: number, ...args: string[]): Promise<Deno.CommandStatus> {
+  return await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: ROOT,
+    env: { KILL_AFTER_REPLACEMENTS: String(n), NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn().status;
+}
+
+Deno.test("fault injection: a kill between two files of a plan is undone by the next run", async (t) => {
+  const V2 =
+    'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "runc"\n';
+  for (const verb of ["configure", "unconfigure"]) {
+    await t.step(verb, async () => {
+      await withFiles({ "etc/containerd/config.toml": V2 }, async (root) => {
+        const args = ["runtime", "configure", "--runtime=containerd", `--host-root=${root}`];
+        const files = async () => ({
+          config: await readOrUndefined(join(root, "etc/containerd/config.toml")),
+          dropIn: await readOrUndefined(join(root, "etc/containerd/conf.d/99-nvidia.toml")),
+        });
+        if (verb === "unconfigure") {
+          const done = await new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", MAIN, ...args],
+            cwd: ROOT,
+            stderr: "null",
+          }).spawn().status;
+          equal(done.code, 0);
+          args[1] = "unconfigure";
+        }
+        const old = await files();
+        const killed = await killedAfter(1, ...args);
+        equal(killed.signal, "SIGKILL", "killed between the two files");
+        const mixed = await files();
+        notDeepEqual(mixed, old, "the first file was in place");
+        // The file put first never leaves the engine broken: the drop-in exists before
+        // the import that names it, and the import goes before the drop-in.
+        if (mixed.config?.includes("99-nvidia.toml")) ok(mixed.dropIn !== undefined);
+
+        // Anything that writes first undoes the killed run: here a --check run tells.
+        const check = await rtconf(...args, "--check");
+        match(check.stderr, /an earlier rtconf was stopped while it wrote/);
+        const next = await rtconf(...args);
+        equal(next.status, 0, next.stderr);
+        match(next.stderr, /put back as they were: .*(config\.toml|99-nvidia\.toml)/);
+        const after = await files();
+        // All new: the run did what the killed one began.
+        const clean = await withFiles({ "etc/containerd/config.toml": V2 }, async (fresh) => {
+          const freshArgs = args.map((a) => a.replace(root, fresh));
+          if (verb === "unconfigure") await rtconf(...freshArgs.with(1, "configure"));
+          await rtconf(...freshArgs);
+          return {
+            config: (await readOrUndefined(join(fresh, "etc/containerd/config.toml")))
+              ?.replaceAll(fresh, root),
+            dropIn: (await readOrUndefined(join(fresh, "etc/containerd/conf.d/99-nvidia.toml")))
+              ?.replaceAll(fresh, root),
+          };
+        });
+        deepEqual(after, clean);
+        deepEqual(
+          (await Array.fromAsync(Deno.readDir(join(root, "var/lib/rtconf/journal")))).length,
+          0,
+          "the journal is gone",
+        );
+      });
+    });
+  }
 });

@@ -6,7 +6,15 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { fixture, readOrUndefined, rtconf, rtconfOk, withFiles } from "./_helpers.ts";
+import {
+  fixture,
+  readOrUndefined,
+  rtconf,
+  rtconfOk,
+  type Run,
+  standInDockerd,
+  withFiles,
+} from "./_helpers.ts";
 
 type Table = Record<string, unknown>;
 
@@ -234,51 +242,36 @@ Deno.test("--restart=systemd restarts exactly when a file the engine reads chang
 });
 
 Deno.test("--restart=signal sends dockerd SIGHUP, found by its pid file under the host root", async () => {
-  await withFiles({ "var/run/.keep": "" }, async (root) => {
-    const got = join(root, "got-hup");
-    const dockerd = new Deno.Command("bash", {
-      args: [
-        "-c",
-        `trap 'echo hup > ${got}; exit 0' HUP; echo ready; while :; do sleep 0.05; done`,
-      ],
-      stdout: "piped",
-    }).spawn();
-    const reader = dockerd.stdout.getReader();
-    await reader.read();
-    await Deno.writeTextFile(join(root, "var/run/docker.pid"), `${dockerd.pid}\n`);
-    const run = await rtconfOk(
-      "runtime",
-      "configure",
-      "--runtime=docker",
-      `--host-root=${root}`,
-      "--restart=signal",
-    );
-    match(
-      run.stderr,
-      new RegExp(
-        `^rtconf: signalled dockerd \\(${dockerd.pid}\\) to reload its configuration$`,
-        "m",
-      ),
-    );
-    equal((await dockerd.status).code, 0);
-    equal(await Deno.readTextFile(got), "hup\n");
-    reader.releaseLock();
-    await dockerd.stdout.cancel();
+  await withFiles({ "etc/hostname": "node\n" }, async (root) => {
+    const dockerd = await standInDockerd(root);
+    try {
+      const run = await rtconfOk(
+        "runtime",
+        "configure",
+        "--runtime=docker",
+        `--host-root=${root}`,
+        "--restart=signal",
+      );
+      match(
+        run.stderr,
+        new RegExp(
+          `^rtconf: signalled dockerd \\(${dockerd.pid}\\) to reload its configuration$`,
+          "m",
+        ),
+      );
+      await new Promise((done) => setTimeout(done, 200));
+      equal(await dockerd.hups(), 1);
+    } finally {
+      await dockerd.stop();
+    }
   });
 });
 
 Deno.test("--restart=signal: rtconf signals dockerd only when its reload loads the change", async () => {
   const seed = '{\n  "log-driver": "journald"\n}\n';
-  await withFiles({ "var/run/.keep": "", "etc/docker/daemon.json": seed }, async (root) => {
-    const got = join(root, "got-hup");
-    const dockerd = new Deno.Command("bash", {
-      args: ["-c", `trap 'echo hup >> ${got}' HUP; echo ready; while :; do sleep 0.05; done`],
-      stdout: "piped",
-    }).spawn();
-    const reader = dockerd.stdout.getReader();
+  await withFiles({ "etc/docker/daemon.json": seed }, async (root) => {
+    const dockerd = await standInDockerd(root);
     try {
-      await reader.read();
-      await Deno.writeTextFile(join(root, "var/run/docker.pid"), `${dockerd.pid}\n`);
       const args = [
         "--runtime=docker",
         `--host-root=${root}`,
@@ -297,13 +290,62 @@ Deno.test("--restart=signal: rtconf signals dockerd only when its reload loads t
       );
       equal(await Deno.readTextFile(join(root, "etc/docker/daemon.json")), seed, "written anyway");
       await new Promise((done) => setTimeout(done, 200));
-      equal(await Deno.readTextFile(got), "hup\n", "one SIGHUP: configure's");
+      equal(await dockerd.hups(), 1, "one SIGHUP: configure's");
     } finally {
-      dockerd.kill();
-      await dockerd.status;
-      reader.releaseLock();
-      await dockerd.stdout.cancel();
+      await dockerd.stop();
     }
+  });
+});
+
+/** configure for Docker under a host root, with `--restart=signal`. */
+function signalRun(root: string): Promise<Run> {
+  return rtconf(
+    "runtime",
+    "configure",
+    "--runtime=docker",
+    `--host-root=${root}`,
+    "--restart=signal",
+  );
+}
+
+Deno.test("--restart=signal signals only dockerd, as the host sees it", async (t) => {
+  await t.step("a stale pid file naming another process: refused, nothing signalled", async () => {
+    await withFiles({ "etc/hostname": "node\n" }, async (root) => {
+      const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+      try {
+        await Deno.symlink("/proc", join(root, "proc"));
+        await Deno.mkdir(join(root, "run"));
+        await Deno.mkdir(join(root, "var"));
+        // The host's own link: /var/run is /run.
+        await Deno.symlink("/run", join(root, "var/run"));
+        await Deno.writeTextFile(join(root, "run/docker.pid"), `${sleeper.pid}\n`);
+        const run = await signalRun(root);
+        equal(run.status, 1);
+        match(
+          run.stderr,
+          new RegExp(`run/docker\\.pid: process ${sleeper.pid} is sleep, not dockerd \\(a stale`),
+        );
+      } finally {
+        sleeper.kill("SIGKILL");
+        await sleeper.status;
+      }
+      equal((await sleeper.status).signal, "SIGKILL", "only the test's own kill reached it");
+    });
+  });
+  await t.step("a host root without the host's /proc: refused, nothing signalled", async () => {
+    await withFiles({ "etc/hostname": "node\n" }, async (root) => {
+      const dockerd = await standInDockerd(root);
+      try {
+        await Deno.remove(join(root, "proc"));
+        const run = await signalRun(root);
+        equal(run.status, 1);
+        match(run.stderr, /rtconf does not see the host's processes \(no .*\/proc\)/);
+        await new Promise((done) => setTimeout(done, 200));
+        equal(await dockerd.hups(), 0);
+      } finally {
+        await dockerd.stop();
+      }
+    });
   });
 });
 

@@ -70,11 +70,12 @@ Deno.test("library: lib/mod.ts bundled runs under Node, with no Deno API", async
     const out = JSON.parse(decoder.decode(run.stdout));
     equal(out.runtime, "undefined", "the script ran with Deno, not Node");
 
+    // The drop-in first: it exists before the import that names it.
     deepEqual(
       out.containerd.map((change: { path: string }) => change.path),
-      ["/etc/containerd/config.toml", "/etc/containerd/conf.d/99-nvidia.toml"],
+      ["/etc/containerd/conf.d/99-nvidia.toml", "/etc/containerd/config.toml"],
     );
-    const [main, dropIn] = out.containerd as { before?: string; after: string }[];
+    const [dropIn, main] = out.containerd as { before?: string; after: string }[];
     equal(main.before, undefined);
     ok(main.after.includes(`version = 2\n`), main.after);
     ok(main.after.includes(`imports = ["/etc/containerd/conf.d/99-nvidia.toml"]`), main.after);

@@ -6,7 +6,13 @@
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { kit } from "./e2e/_kit.ts";
-import { readOrUndefined, rtconf, withFiles } from "./_helpers.ts";
+import {
+  readOrUndefined,
+  rtconf,
+  type StandInDockerd,
+  standInDockerd,
+  withFiles,
+} from "./_helpers.ts";
 
 /** Gives the host root a shell and a `systemctl` that logs its calls (run through chroot). */
 async function installSystemctl(root: string): Promise<() => Promise<string[]>> {
@@ -118,69 +124,43 @@ Deno.test("pending restarts are kept per engine: one failing engine does not hol
   });
 });
 
-/** A stand-in dockerd: a shell that logs each SIGHUP; its pid, its log, and a stop. */
-async function standInDockerd(root: string) {
-  const log = join(root, "hups");
-  const child = new Deno.Command("bash", {
-    args: ["-c", `trap 'echo hup >> ${log}' HUP; echo ready; while :; do sleep 0.05; done`],
-    stdout: "piped",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  await reader.read();
-  return {
-    pid: child.pid,
-    hups: async () => ((await readOrUndefined(log)) ?? "").split("\n").filter(Boolean).length,
-    stop: async () => {
-      reader.releaseLock();
-      child.kill("SIGKILL");
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
-    },
-  };
-}
-
 Deno.test("--restart=signal: a pending reload is done later, or not at all for a dockerd started since", async (t) => {
   for (const startedAfter of [false, true]) {
-    await t.step(
-      startedAfter ? "dockerd started after the change" : "the same dockerd",
-      async () => {
-        await withFiles({ "run/.keep": "" }, async (root) => {
-          await Deno.mkdir(join(root, "var"), { recursive: true });
-          await Deno.symlink("../run", join(root, "var/run"));
-          const early = startedAfter ? undefined : await standInDockerd(root);
-          try {
-            const args = ["--runtime=docker", `--host-root=${root}`, "--restart=signal"];
-            // No pid file: nothing to signal, the reload stays pending.
-            let run = await rtconf("runtime", "configure", ...args);
-            equal(run.status, 1, run.stderr);
-            match(run.stderr, /no dockerd process id to signal.*; the restart stays pending$/m);
-            equal((await records(root)).length, 1);
-            // /proc tells start times to within a second (the boot time's): one more.
-            if (startedAfter) await new Promise((done) => setTimeout(done, 1100));
-            const dockerd = early ?? await standInDockerd(root);
-            try {
-              await Deno.writeTextFile(join(root, "run/docker.pid"), `${dockerd.pid}\n`);
-              run = await rtconf("runtime", "configure", ...args);
-              equal(run.status, 0, run.stderr);
-              if (startedAfter) {
-                match(
-                  run.stderr,
-                  /dockerd \(\d+\) started at .*, after the change: it runs with it/,
-                );
-              } else {
-                match(run.stderr, /signalled dockerd/);
-              }
-              await new Promise((done) => setTimeout(done, 200));
-              equal(await dockerd.hups(), startedAfter ? 0 : 1);
-              deepEqual(await records(root), []);
-            } finally {
-              if (!early) await dockerd.stop();
-            }
-          } finally {
-            await early?.stop();
-          }
-        });
-      },
-    );
+    const name = startedAfter ? "dockerd started after the change" : "the same dockerd";
+    await t.step(name, async () => {
+      await withFiles({ "etc/hostname": "node\n" }, async (root) => {
+        const early = startedAfter ? undefined : await standInDockerd(root);
+        const pidFile = join(root, "var/run/docker.pid");
+        await Deno.remove(pidFile).catch(() => {});
+        const args = ["--runtime=docker", `--host-root=${root}`, "--restart=signal"];
+        let later: StandInDockerd | undefined;
+        try {
+          // No pid file: nothing to signal, the reload stays pending.
+          let run = await rtconf("runtime", "configure", ...args);
+          equal(run.status, 1, run.stderr);
+          match(run.stderr, /no dockerd process id to signal.*; the restart stays pending$/m);
+          equal((await records(root)).length, 1);
+          // /proc tells start times to within a second (the boot time's): one more.
+          if (startedAfter) await new Promise((done) => setTimeout(done, 1100));
+          later = early ? undefined : await standInDockerd(root);
+          const dockerd = (early ?? later)!;
+          await Deno.writeTextFile(pidFile, `${dockerd.pid}\n`);
+          run = await rtconf("runtime", "configure", ...args);
+          equal(run.status, 0, run.stderr);
+          match(
+            run.stderr,
+            startedAfter
+              ? /dockerd \(\d+\) started at .*, after the change: it runs with it/
+              : /signalled dockerd/,
+          );
+          await new Promise((done) => setTimeout(done, 200));
+          equal(await dockerd.hups(), startedAfter ? 0 : 1);
+          deepEqual(await records(root), []);
+        } finally {
+          await early?.stop();
+          await later?.stop();
+        }
+      });
+    });
   }
 });

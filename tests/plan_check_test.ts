@@ -130,7 +130,7 @@ const CASES: Case[] = [
     texts: { [dockerFiles.configPath]: DAEMON },
     options: dockerFiles,
     spoil: edit("daemon.json", '"log-driver"', '"default-runtime": "nvidia",\n  "log-driver"'),
-    refused: /would still hold nvidia as the default runtime/,
+    refused: /would also change default-runtime/,
   },
 ];
 

@@ -36,9 +36,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return files;
 }
 
-Deno.test("writes keep the file's mode and owner; new files are 0644 in 0755 directories", async () => {
+Deno.test("writes keep mode and owner; a new file is no more readable than its source", async () => {
   await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
     const config = join(dir, "etc/containerd/config.toml");
+    // The config holds registry credentials: 0600.
     await Deno.chmod(config, 0o600);
     await Deno.chown(config, 65534, 65534);
     await rtconfOk(...containerd(dir));
@@ -47,13 +48,29 @@ Deno.test("writes keep the file's mode and owner; new files are 0644 in 0755 dir
     equal(info.uid, 65534);
     equal(info.gid, 65534);
     const dropIn = await Deno.stat(join(dir, "etc/containerd/conf.d/99-nvidia.toml"));
-    equal(dropIn.mode! & 0o7777, 0o644);
-    equal((await Deno.stat(join(dir, "etc/containerd/conf.d"))).mode! & 0o7777, 0o755);
+    equal(dropIn.mode! & 0o7777, 0o600, "the drop-in copies the config's CRI section");
     // No temporary file is left.
     deepEqual(Object.keys(await snapshot(dir)).sort(), [
       "/etc/containerd/conf.d/99-nvidia.toml",
       "/etc/containerd/config.toml",
     ]);
+  });
+});
+
+Deno.test("new files are 0644 and new directories 0755, whatever the umask", async () => {
+  await withFiles({ "etc/hostname": "node\n" }, async (root) => {
+    const umask = Deno.umask(0o077);
+    try {
+      await rtconfOk("runtime", "configure", "--runtime=containerd", `--host-root=${root}`);
+    } finally {
+      Deno.umask(umask);
+    }
+    for (const dir of ["etc/containerd", "etc/containerd/conf.d"]) {
+      equal((await Deno.stat(join(root, dir))).mode! & 0o7777, 0o755, dir);
+    }
+    for (const file of ["etc/containerd/config.toml", "etc/containerd/conf.d/99-nvidia.toml"]) {
+      equal((await Deno.stat(join(root, file))).mode! & 0o7777, 0o644, file);
+    }
   });
 });
 
@@ -92,7 +109,10 @@ Deno.test("a read-only file system: one line naming the file and the reason; not
       const before = await snapshot(dir);
       const run = await rtconf(...containerd(dir, "--drop-in-config="));
       equal(run.status, 1);
-      equal(run.stderr, `rtconf: ${etc}/config.toml: cannot write: read-only file system\n`);
+      equal(
+        run.stderr,
+        `rtconf: ${etc}/config.toml: cannot write: read-only file system; nothing was written\n`,
+      );
       deepEqual(await snapshot(dir), before);
     });
   });
@@ -107,7 +127,10 @@ Deno.test("a plan of several files is checked before the first write", async () 
       const before = await snapshot(dir);
       const run = await rtconf(...containerd(dir));
       equal(run.status, 1);
-      match(run.stderr, /^rtconf: .*99-nvidia\.toml: cannot write: read-only file system\n$/);
+      match(
+        run.stderr,
+        /^rtconf: .*99-nvidia\.toml: cannot write: read-only file system; nothing was written\n$/,
+      );
       deepEqual(await snapshot(dir), before, "config.toml must not gain its import");
     });
   });
@@ -176,12 +199,16 @@ Deno.test("a leftover temporary file of a killed rtconf is cleaned up", async ()
 
 Deno.test("two rtconf do not interleave: the second waits for the lock, then fails after the timeout", async () => {
   await withFiles({ "etc/containerd/config.toml": V2 }, async (dir) => {
+    const config = join(dir, "etc/containerd/config.toml");
+    const lock = new URL("../lib/io/lock.ts", import.meta.url).href;
     const holder = new Deno.Command(Deno.execPath(), {
       args: [
         "eval",
-        `const f = await Deno.open(${
-          JSON.stringify(join(dir, "etc/containerd"))
-        }); await f.lock(true); console.log("locked"); await new Promise((r) => setTimeout(r, 1500));`,
+        `import { withLock } from ${JSON.stringify(lock)};
+         await withLock([${JSON.stringify(config)}], async () => {
+           console.log("locked");
+           await new Promise((r) => setTimeout(r, 1500));
+         });`,
       ],
       stdout: "piped",
     }).spawn();
@@ -191,9 +218,7 @@ Deno.test("two rtconf do not interleave: the second waits for the lock, then fai
     equal(failed.status, 1);
     equal(
       failed.stderr,
-      `rtconf: ${
-        join(dir, "etc/containerd")
-      }: another rtconf is changing this configuration; gave up after 0.2 s\n`,
+      `rtconf: ${config}: another rtconf is changing this configuration; gave up after 0.2 s\n`,
     );
     equal(await Deno.readTextFile(join(dir, "etc/containerd/config.toml")), V2);
     const started = Date.now();

@@ -46,8 +46,18 @@ async function dockerAccepts(path: string): Promise<void> {
   ok(valid, `dockerd rejects ${path}: ${output}`);
 }
 
-/** Every directory and file under `root`, relative, sorted (directories end in `/`). */
+/**
+ * Every directory and file under `root`, relative, sorted (directories end in `/`); rtconf's
+ * own state on a host (`run/rtconf`, `var/lib/rtconf`, and the `run` and `var` a test root
+ * lacked) is not part of the node's configuration.
+ */
 async function tree(root: string): Promise<string[]> {
+  const state = /^(?:run\/(?:rtconf\/.*)?|var\/(?:lib\/(?:rtconf\/.*)?)?)$/;
+  return (await everything(root)).filter((path) => !state.test(path));
+}
+
+/** Every directory and file under `root`, relative, sorted (directories end in `/`). */
+async function everything(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (at: string, prefix: string) => {
     for await (const entry of Deno.readDir(at)) {

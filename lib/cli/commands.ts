@@ -166,6 +166,14 @@ const RUNTIME_FLAGS: Flag[] = [
     help: "How long to wait for another rtconf changing the same configuration.",
     default: "10",
   },
+  {
+    names: ["command-timeout"],
+    type: "string",
+    value: "SECONDS",
+    help: "How long to wait for an engine's config command (--config-source=command) " +
+      "before trying the next source.",
+    default: "30",
+  },
 ];
 
 /** `rtconf runtime configure`. */

@@ -11,7 +11,8 @@ import type { Engine, EngineOptions, FileTexts } from "../engines/engine.ts";
 import { planEngine } from "../engines/mod.ts";
 import { firstOutput } from "../io/command.ts";
 import { applyChanges, readText, type WriteOptions } from "../io/files.ts";
-import { withLock } from "../io/lock.ts";
+import { LOCK_DIR, withLock } from "../io/lock.ts";
+import { deadJournals, JOURNAL_DIR, recover as recoverJournals } from "../io/transaction.ts";
 import { changes, type FileChange, type Plan, renderPlan } from "../plan.ts";
 import { configureRules, type Rule, unconfigureRules } from "../rules.ts";
 import type { HostRoot } from "./host_root.ts";
@@ -36,6 +37,7 @@ async function loadSource(
   target: EngineTarget,
   host: HostRoot,
   reporter: Reporter,
+  timeoutMs: number,
 ): Promise<string | undefined> {
   for (const [index, source] of target.configSources.entries()) {
     if (source === "file") return undefined;
@@ -43,7 +45,7 @@ async function loadSource(
       .map((command) => host.command(command))
       .map(([command, args]): [string, string[]] => [command, [...args]]);
     try {
-      return await firstOutput(commands);
+      return await firstOutput(commands, timeoutMs);
     } catch (error) {
       if (index === target.configSources.length - 1) throw error;
       reporter.warn(`${(error as Error).message}; trying the next config source`);
@@ -66,7 +68,7 @@ async function missingDirectories(files: readonly string[], host: HostRoot): Pro
   for (const file of files) {
     const chain: string[] = [];
     for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-      if (await exists(host.onDisk(dir))) break;
+      if (await exists(await host.path(dir))) break;
       chain.unshift(dir);
     }
     for (const dir of chain) missing.add(dir);
@@ -75,11 +77,15 @@ async function missingDirectories(files: readonly string[], host: HostRoot): Pro
 }
 
 /** The main config's change in an engine's plan. */
-function mainChange(
-  entry: { target: EngineTarget; plan: Plan },
-  host: HostRoot,
-): FileChange | undefined {
-  return entry.plan.find((change) => change.path === host.onDisk(entry.target.configPath));
+function mainChange(entry: PlannedJob): FileChange | undefined {
+  return entry.plan.find((change) => change.path === entry.configFile);
+}
+
+/** One engine's plan, its paths as on disk, and its main config's file. */
+interface PlannedJob {
+  target: EngineTarget;
+  plan: Plan;
+  configFile: string;
 }
 
 /** One engine's part of a run: its target, options and rules. */
@@ -104,7 +110,7 @@ async function generatingTemplate(
   if (!engine.template) return undefined;
   const { templates, generated } = engine.template.candidates(configPath, text);
   for (const template of templates) {
-    if (await exists(host.onDisk(template))) return template;
+    if (await exists(await host.path(template))) return template;
   }
   return generated || always ? templates[0] : undefined;
 }
@@ -131,7 +137,7 @@ async function planJob(
   );
   let plan: Plan;
   if (template && invocation.k3sTemplate && engine.template) {
-    texts[template] = await readText(host.onDisk(template));
+    texts[template] = await readText(await host.path(template));
     plan = engine.template.plan(texts, rules, {
       configPath: target.configPath,
       templatePath: template,
@@ -146,11 +152,37 @@ async function planJob(
     }
     plan = planEngine(engine, texts as FileTexts, rules, options);
   }
-  return plan.map((change) => ({
-    ...change,
-    path: host.onDisk(change.path),
-    ...(change.directories ? { directories: change.directories.map((d) => host.onDisk(d)) } : {}),
-  }));
+  const mode = await sourceMode(texts, host);
+  const onDisk: Plan = [];
+  for (const change of plan) {
+    const directories = change.directories &&
+      await Promise.all(change.directories.map((dir) => host.path(dir)));
+    onDisk.push({
+      ...change,
+      path: await host.path(change.path),
+      ...(directories ? { directories } : {}),
+      ...(change.before === undefined && change.after !== undefined ? { mode } : {}),
+    });
+  }
+  return onDisk;
+}
+
+/**
+ * The mode of a file the plan creates: 0644, less what any file it was made
+ * from withholds (a `config.toml` kept 0600 for its registry credentials
+ * makes a 0600 drop-in).
+ */
+async function sourceMode(
+  texts: Record<string, string | undefined>,
+  host: HostRoot,
+): Promise<number> {
+  let mode = 0o644;
+  for (const [path, text] of Object.entries(texts)) {
+    if (text === undefined) continue;
+    const info = await Deno.stat(await host.path(path)).catch(() => undefined);
+    if (info?.mode != null) mode &= info.mode & 0o666;
+  }
+  return mode;
 }
 
 /**
@@ -175,11 +207,7 @@ export async function runRuntime(
     const options: EngineOptions = {
       configPath: target.configPath,
       dropInPath: target.dropInPath,
-      source: await loadSource(target, host, reporter),
-      missingDirectories: await missingDirectories(
-        [target.configPath, target.dropInPath].filter(Boolean),
-        host,
-      ),
+      source: await loadSource(target, host, reporter, invocation.commandTimeoutMs),
     };
     const rules = invocation.verb === "configure"
       ? configureRules(target)
@@ -188,10 +216,28 @@ export async function runRuntime(
   }
   const writes = !invocation.dryRun && !invocation.check;
 
+  const journalDir = await host.path(JOURNAL_DIR);
+  const locks = await Promise.all(jobs.map((job) => host.path(job.target.configPath)));
   const run = async () => {
-    const plans: { target: EngineTarget; plan: Plan }[] = [];
-    for (const job of jobs) {
-      plans.push({ target: job.target, plan: await planJob(job, invocation, host, reporter) });
+    if (writes) {
+      const restored = await recoverJournals(journalDir);
+      if (restored.length > 0) {
+        reporter.warn(
+          `an earlier rtconf was stopped while it wrote; put back as they were: ${
+            restored.join(", ")
+          }`,
+        );
+      }
+    }
+    const plans: PlannedJob[] = [];
+    for (const [i, job] of jobs.entries()) {
+      // What exists is read under the lock, after an earlier run's files are put back.
+      job.options.missingDirectories = await missingDirectories(
+        [job.target.configPath, job.target.dropInPath].filter(Boolean),
+        host,
+      );
+      const plan = await planJob(job, invocation, host, reporter);
+      plans.push({ target: job.target, plan, configFile: locks[i] });
     }
     const plan = plans.flatMap((entry) => entry.plan);
     for (const change of plan) for (const warning of change.warnings ?? []) reporter.warn(warning);
@@ -209,13 +255,19 @@ export async function runRuntime(
           engine: entry.target.engine.name,
           configPath: entry.target.configPath,
           reason: "its files changed and rtconf did not get to restart it",
-          loaded: mainChange(entry, host)?.before ?? null,
+          loaded: mainChange(entry)?.before ?? null,
           changed: true,
         }, host);
       }
     }
     if (writes) {
-      await applyChanges(plan, { ...writeOptions, backup: invocation.backup, hostRoot: host.root });
+      await applyChanges(plan, {
+        ...writeOptions,
+        backup: invocation.backup,
+        hostRoot: host.root,
+        journalDir,
+        locks,
+      });
     }
     for (const change of changes(plan)) {
       const verb = change.after === undefined
@@ -229,12 +281,20 @@ export async function runRuntime(
     return plans;
   };
   // Reads and writes happen under the locks, so that two rtconf never interleave.
+  // A killed run's journal is undone under its own locks too.
+  const journals = [...(await deadJournals(journalDir)).values()];
+  const earlier = journals.flatMap((journal) => journal.locks);
+  if (!writes && journals.some((journal) => journal.locks.some((lock) => locks.includes(lock)))) {
+    reporter.warn(
+      "an earlier rtconf was stopped while it wrote: some files are old, some new; the next " +
+        "configure or unconfigure puts them back first",
+    );
+  }
   const plans = writes
-    ? await withLock(
-      jobs.map((job) => host.onDisk(job.target.configPath)),
-      run,
-      invocation.lockTimeoutMs,
-    )
+    ? await withLock([...locks, ...earlier], run, {
+      timeoutMs: invocation.lockTimeoutMs,
+      dir: await host.path(LOCK_DIR),
+    })
     : await run();
 
   const changed = plans.filter((entry) => changes(entry.plan).length > 0);
@@ -261,7 +321,7 @@ export async function runRuntime(
         continue;
       }
       if (!changed.includes(entry)) reporter.info(`restarting: ${describePending(record)}`);
-      const main = mainChange(entry, host);
+      const main = mainChange(entry);
       const change = {
         before: record.loaded === undefined ? main?.before : record.loaded ?? undefined,
         after: main?.after,

@@ -7,6 +7,8 @@
 
 import { ociHookText } from "../hooks/mod.ts";
 import { readText, writeAtomic, type WriteOptions } from "../io/files.ts";
+import { withLock } from "../io/lock.ts";
+import { HostRoot } from "./host_root.ts";
 import type { HookInvocation } from "./invocation.ts";
 import type { Reporter } from "./output.ts";
 
@@ -28,11 +30,15 @@ export async function runHook(
     reporter.result(text);
     return 0;
   }
-  if (await readText(invocation.output) === text) {
-    reporter.info(`no changes: ${invocation.output} already holds this hook`);
+  // The same lock as any rtconf writing this file: two runs never fail each other.
+  const file = await new HostRoot("").path(invocation.output);
+  return await withLock([file], async () => {
+    if (await readText(file) === text) {
+      reporter.info(`no changes: ${invocation.output} already holds this hook`);
+      return 0;
+    }
+    await writeAtomic(file, text, writeOptions);
+    reporter.info(`wrote ${invocation.output}`);
     return 0;
-  }
-  await writeAtomic(invocation.output, text, writeOptions);
-  reporter.info(`wrote ${invocation.output}`);
-  return 0;
+  });
 }

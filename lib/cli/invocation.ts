@@ -10,6 +10,7 @@ import { loadEngine } from "../engines/mod.ts";
 import { usageError } from "../errors.ts";
 import { isAbsolute } from "../path.ts";
 import type { RuntimeSpec } from "../rules.ts";
+import { COMMAND_TIMEOUT_MS } from "../io/command.ts";
 import { LOCK_TIMEOUT_MS } from "../io/lock.ts";
 import type { FlagValues } from "./flags.ts";
 import type { RestartMode } from "./restart.ts";
@@ -61,6 +62,8 @@ export interface RuntimeInvocation {
   backup: boolean;
   /** How long to wait for the lock, in milliseconds. */
   lockTimeoutMs: number;
+  /** How long to wait for an engine's config command, in milliseconds. */
+  commandTimeoutMs: number;
   /** Restart engines whose files changed. */
   restart: RestartMode;
   /** Put containerd's runtimes into the k3s template. */
@@ -118,13 +121,14 @@ export function hookInvocation(values: FlagValues): HookInvocation {
   };
 }
 
-function lockTimeout(value: string | undefined): number {
-  if (value === undefined) return LOCK_TIMEOUT_MS;
-  const seconds = Number(value);
-  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-    throw usageError(`invalid --lock-timeout "${value}": give a number of seconds`);
+/** A flag's number of seconds, in milliseconds. */
+function seconds(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0) {
+    throw usageError(`invalid --${flag} "${value}": give a number of seconds`);
   }
-  return seconds * 1000;
+  return number * 1000;
 }
 
 /** The NVIDIA runtimes the installer configures, by the suffix of their executable. */
@@ -293,7 +297,12 @@ export async function runtimeInvocation(
     check: values["check"] === true,
     diff: values["diff"] === true,
     backup: values["backup"] === true,
-    lockTimeoutMs: lockTimeout(text(values, "lock-timeout")),
+    lockTimeoutMs: seconds("lock-timeout", text(values, "lock-timeout"), LOCK_TIMEOUT_MS),
+    commandTimeoutMs: seconds(
+      "command-timeout",
+      text(values, "command-timeout"),
+      COMMAND_TIMEOUT_MS,
+    ),
     restart,
     k3sTemplate,
   };

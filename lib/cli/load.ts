@@ -28,7 +28,7 @@ export async function engineTexts(
   const texts: Record<string, string | undefined> = {};
   const pending: string[] = [];
   const expand = async (glob: FileGlob) => {
-    for (const path of await globFiles({ ...glob, dir: host.onDisk(glob.dir) })) {
+    for (const path of await globFiles({ ...glob, dir: await host.path(glob.dir) })) {
       pending.push(join(glob.dir, path));
     }
   };
@@ -38,7 +38,7 @@ export async function engineTexts(
   while (pending.length > 0) {
     const path = pending.shift()!;
     if (path in texts) continue;
-    const text = await readText(host.onDisk(path));
+    const text = await readText(await host.path(path));
     texts[path] = text;
     if (text !== undefined) { for (const glob of engine.loads(path, text)) await expand(glob); }
   }

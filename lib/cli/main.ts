@@ -82,7 +82,9 @@ async function runCommand(
   if (command === STATUS) {
     const invocation = await statusInvocation(values);
     const { runStatus } = await import("./status.ts");
-    return await runStatus(invocation, new HostRoot(invocation.hostRoot), reporter);
+    const host = new HostRoot(invocation.hostRoot);
+    await host.check();
+    return await runStatus(invocation, host, reporter);
   }
   const invocation = command === HOOK ? hookInvocation(values) : await runtimeInvocation(
     command === CONFIGURE ? "configure" : "unconfigure",
@@ -94,7 +96,9 @@ async function runCommand(
     return await runHook(invocation, reporter, writeOptions);
   }
   const { runRuntime } = await import("./configure.ts");
-  return await runRuntime(invocation, new HostRoot(invocation.hostRoot), reporter, writeOptions);
+  const host = new HostRoot(invocation.hostRoot);
+  await host.check();
+  return await runRuntime(invocation, host, reporter, writeOptions);
 }
 
 /**

@@ -39,8 +39,8 @@ export interface PendingRestart {
  * import { equal } from "node:assert/strict";
  *
  * equal(
- *   pendingPath("containerd", "/etc/containerd/config.toml", new HostRoot("/host")),
- *   "/host/run/rtconf/restart-pending/containerd%2Fetc%2Fcontainerd%2Fconfig.toml.json",
+ *   await pendingPath("containerd", "/etc/containerd/config.toml", new HostRoot("/nonexistent")),
+ *   "/nonexistent/run/rtconf/restart-pending/containerd%2Fetc%2Fcontainerd%2Fconfig.toml.json",
  * );
  * ```
  *
@@ -49,8 +49,8 @@ export interface PendingRestart {
  * @param host The host.
  * @returns The file, as seen here.
  */
-export function pendingPath(engine: string, configPath: string, host: HostRoot): string {
-  return host.onDisk(`${PENDING_DIR}/${engine}${encodeURIComponent(configPath)}.json`);
+export function pendingPath(engine: string, configPath: string, host: HostRoot): Promise<string> {
+  return host.path(`${PENDING_DIR}/${engine}${encodeURIComponent(configPath)}.json`);
 }
 
 /**
@@ -67,7 +67,7 @@ export async function readPending(
   configPath: string,
   host: HostRoot,
 ): Promise<PendingRestart | undefined> {
-  const path = pendingPath(engine, configPath, host);
+  const path = await pendingPath(engine, configPath, host);
   const text = await readText(path);
   if (text === undefined) return undefined;
   try {
@@ -105,7 +105,7 @@ export async function rememberPending(
     ...(earlier && "loaded" in earlier ? { loaded: earlier.loaded } : {}),
   };
   await writePrivate(
-    pendingPath(record.engine, record.configPath, host),
+    await pendingPath(record.engine, record.configPath, host),
     `${JSON.stringify(written, null, 2)}\n`,
   );
   return written;
@@ -123,7 +123,7 @@ export async function forgetPending(
   configPath: string,
   host: HostRoot,
 ): Promise<void> {
-  await removeFile(pendingPath(engine, configPath, host));
+  await removeFile(await pendingPath(engine, configPath, host));
 }
 
 /**

@@ -39,9 +39,12 @@ async function signalEngine(
   if (!reload) {
     throw new RtconfError(`${engine.name} does not reload its configuration on a signal`);
   }
-  const pidFile = host.onDisk(reload.pidFile);
+  const pidFile = await host.path(reload.pidFile);
   const text = await readText(pidFile);
   const pid = Number(text?.trim());
+  if (text && Number.isInteger(pid) && pid > 0) {
+    await checkProcess(pid, reload.process, pidFile, host);
+  }
   const started = Number.isInteger(pid) && pid > 0 ? await startTime(pid) : undefined;
   if (changedAt && started && started > new Date(changedAt)) {
     reporter.info(
@@ -70,6 +73,51 @@ async function signalEngine(
     );
   }
   reporter.info(`signalled ${reload.process} (${pid}) to reload its configuration`);
+}
+
+/** A process's name and start time from its /proc stat, which together tell it apart. */
+async function identity(stat: string): Promise<string | undefined> {
+  const text = await Deno.readTextFile(stat).catch(() => undefined);
+  if (text === undefined) return undefined;
+  const name = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
+  return `${name} ${text.slice(text.lastIndexOf(")") + 2).split(" ")[19]}`;
+}
+
+/**
+ * Fails unless `pid` is the engine's process as the host sees it: with a
+ * host root, the host's `/proc` must show the very process rtconf's own
+ * `/proc` shows (the same pid namespace), and the process must be the
+ * engine (a stale pid file may name anything).
+ */
+async function checkProcess(
+  pid: number,
+  process: string,
+  pidFile: string,
+  host: HostRoot,
+): Promise<void> {
+  const ours = await identity(`/proc/${pid}/stat`);
+  if (host.root !== "") {
+    const hostProc = `${host.root}/proc`;
+    const theirs = await identity(`${hostProc}/${pid}/stat`);
+    const seen = await Deno.stat(`${hostProc}/1`).then(() => true, () => false);
+    if (!seen || theirs !== ours) {
+      throw new RtconfError(
+        `${pidFile}: rtconf does not see the host's processes (${
+          seen ? "another pid namespace" : `no ${hostProc}`
+        }), so it cannot signal ${process}; run it in the host's pid namespace (hostPID), ` +
+          "or use --restart=systemd",
+      );
+    }
+  }
+  if (ours === undefined) {
+    throw new RtconfError(`${pidFile}: no process ${pid}; is ${process} running?`);
+  }
+  const name = ours.slice(0, ours.lastIndexOf(" "));
+  if (name !== process) {
+    throw new RtconfError(
+      `${pidFile}: process ${pid} is ${name}, not ${process} (a stale pid file?); not signalled`,
+    );
+  }
 }
 
 /** Clock ticks per second in /proc (USER_HZ: 100 on every Linux ABI). */

@@ -127,11 +127,12 @@ export function planEngine<Options extends EngineOptions>(
   const plan = withDirectories(engine, texts, rules, options);
   const records = new Set(engine.records(options));
   const changes = plan.filter((change) => !records.has(change.path));
-  // The node's own configuration: without the files rtconf wrote whole.
+  // The node's own configuration: without rtconf's own files (its drop-ins). A
+  // main config rtconf created is the operator's to add to: it stays.
   const baseline: Record<string, string | undefined> = { ...texts };
   const planned: Record<string, string | undefined> = { ...texts };
   for (const change of changes) {
-    if (change.own || isWrittenWhole(change.before)) baseline[change.path] = undefined;
+    if (change.own) baseline[change.path] = undefined;
     planned[change.path] = change.after;
   }
   const paths = changes.map((change) => change.path).join(" and ");

@@ -8,36 +8,60 @@
 import { RtconfError } from "../errors.ts";
 
 /**
+ * How long rtconf waits for an engine's config command, by default, in
+ * milliseconds: `containerd config dump` answers in well under a second.
+ */
+export const COMMAND_TIMEOUT_MS = 30_000;
+
+/**
  * Runs a command and returns its standard output; stderr is kept for the
- * error message.
+ * error message. A command that does not finish in time is killed.
  *
  * @example Usage
  * ```ts
  * import { commandOutput } from "@rtconf/rtconf/files";
- * import { equal } from "node:assert/strict";
+ * import { equal, rejects } from "node:assert/strict";
  *
  * equal(await commandOutput("echo", ["version = 2"]), "version = 2\n");
+ * await rejects(commandOutput("sleep", ["10"], 100), /no answer in 0.1 s/);
  * ```
  *
  * @param command The executable.
  * @param args Its arguments.
+ * @param timeoutMs How long to wait, in milliseconds ({@linkcode COMMAND_TIMEOUT_MS}).
  * @returns What it printed on stdout.
- * @throws {RtconfError} when it cannot run or exits non-zero.
+ * @throws {RtconfError} when it cannot run, exits non-zero or takes too long.
  */
-export async function commandOutput(command: string, args: string[]): Promise<string> {
+export async function commandOutput(
+  command: string,
+  args: string[],
+  timeoutMs: number = COMMAND_TIMEOUT_MS,
+): Promise<string> {
   const line = [command, ...args].join(" ");
-  let result: Deno.CommandOutput;
+  let child: Deno.ChildProcess;
   try {
-    result = await new Deno.Command(command, {
+    child = new Deno.Command(command, {
       args,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    })
-      .output();
+    }).spawn();
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound ? "not found" : (error as Error).message;
     throw new RtconfError(`failed to run command ${line}: ${reason}`);
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It had just finished.
+    }
+  }, timeoutMs);
+  const result = await child.output().finally(() => clearTimeout(timer));
+  if (timedOut) {
+    throw new RtconfError(`failed to run command ${line}: no answer in ${timeoutMs / 1000} s`);
   }
   if (!result.success) {
     const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").pop() ?? "";
@@ -61,14 +85,18 @@ export async function commandOutput(command: string, args: string[]): Promise<st
  * ```
  *
  * @param commands The commands with their arguments, in order.
+ * @param timeoutMs How long to wait for each, in milliseconds.
  * @returns What the first successful one printed.
  * @throws {RtconfError} with every command's failure, on one line, when all fail.
  */
-export async function firstOutput(commands: [string, string[]][]): Promise<string> {
+export async function firstOutput(
+  commands: [string, string[]][],
+  timeoutMs: number = COMMAND_TIMEOUT_MS,
+): Promise<string> {
   const failures: string[] = [];
   for (const [command, args] of commands) {
     try {
-      return await commandOutput(command, args);
+      return await commandOutput(command, args, timeoutMs);
     } catch (error) {
       failures.push((error as Error).message);
     }

@@ -8,13 +8,19 @@
 import { RtconfError } from "../errors.ts";
 import type { FileGlob } from "../engines/engine.ts";
 import { globToRegExp } from "../glob.ts";
-import { basename, dirname, join, resolve as resolveFrom } from "../path.ts";
+import { dirname, join } from "../path.ts";
 import type { FileChange } from "../plan.ts";
-
-/** An absolute path: relative ones are relative to the working directory. */
-function resolve(path: string): string {
-  return resolveFrom(Deno.cwd(), path);
-}
+import {
+  absolute,
+  describe,
+  makeDirectories,
+  removeLeftovers,
+  syncDirectory,
+  target,
+  tempName,
+  writeAll,
+} from "./fs.ts";
+import { commit, type Replacement } from "./transaction.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -22,36 +28,6 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * The largest config rtconf reads, in bytes (16 MiB): engines' configs are kilobytes.
  */
 export const MAX_CONFIG_BYTES: number = 16 * 2 ** 20;
-
-/** The name rtconf's temporary files have beside `file`. */
-function tempPattern(file: string): RegExp {
-  const name = basename(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^\\.${name}\\.rtconf-\\d+\\.tmp$`);
-}
-
-/** A new, exclusively created temporary file beside `file`, named by {@linkcode tempPattern}. */
-async function createTemp(file: string): Promise<{ path: string; handle: Deno.FsFile }> {
-  const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
-  const path = `${dirname(file)}/.${basename(file)}.rtconf-${suffix}.tmp`;
-  return { path, handle: await Deno.open(path, { write: true, createNew: true, mode: 0o600 }) };
-}
-
-/** Removes what an rtconf that died mid-write left beside `file` (the caller holds the lock). */
-async function removeLeftovers(file: string): Promise<void> {
-  const dir = dirname(file);
-  for await (const entry of Deno.readDir(dir)) {
-    if (tempPattern(file).test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
-  }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory, not a file";
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  const message = error instanceof Error ? error.message : String(error);
-  // Deno's messages read "Read-only file system (os error 30): open '/x'".
-  return message.replace(/ \(os error \d+\).*$/s, "").toLowerCase();
-}
 
 /**
  * Reads a config file as text.
@@ -74,6 +50,17 @@ export async function readText(path: string): Promise<string | undefined> {
   try {
     const info = await Deno.stat(path);
     if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
+    if (!info.isFile) {
+      // A FIFO would hang the read; /dev/null (a masked file) is no config.
+      const kind = info.isFifo
+        ? "a FIFO"
+        : info.isCharDevice
+        ? "a character device"
+        : info.isSocket
+        ? "a socket"
+        : "a special file";
+      throw new RtconfError(`${path}: ${kind}, not a regular file; nothing was written`);
+    }
     if (info.size > MAX_CONFIG_BYTES) {
       throw new RtconfError(
         `${path}: too large for a config file (${
@@ -92,61 +79,6 @@ export async function readText(path: string): Promise<string | undefined> {
     return decoder.decode(bytes);
   } catch {
     throw new RtconfError(`${path}: not UTF-8 text`);
-  }
-}
-
-/** Where a path's bytes live: a symlink's final target, else the path itself. */
-async function target(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    // Missing file, or a dangling link: write where the link points.
-    try {
-      const link = await Deno.readLink(path);
-      return resolveFrom(dirname(resolve(path)), link);
-    } catch {
-      return resolve(path);
-    }
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
-/** Creates a directory and its missing parents, each with `mode` (0755) whatever the umask. */
-async function makeDirectories(dir: string, mode = 0o755): Promise<void> {
-  const missing: string[] = [];
-  for (let current = resolve(dir); current !== dirname(current); current = dirname(current)) {
-    const exists = await Deno.lstat(current).then(() => true, (error) => {
-      if (error instanceof Deno.errors.NotFound) return false;
-      throw error;
-    });
-    if (exists) break;
-    missing.unshift(current);
-  }
-  for (const path of missing) {
-    await Deno.mkdir(path).catch((error) => {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    });
-    await Deno.chmod(path, mode);
-  }
-}
-
-/**
- * Writes a new file's bytes; {@linkcode WriteOptions} can replace it.
- *
- * @param file The open file.
- * @param data The bytes.
- */
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
-  for (let written = 0; written < data.length;) {
-    written += await file.write(data.subarray(written));
   }
 }
 
@@ -180,6 +112,14 @@ export interface WriteOptions {
   /** The host's root as mounted here, under which backups go (`""`: this machine). */
   hostRoot?: string;
   /**
+   * Where `applyChanges` keeps the journal of a plan being written, so that
+   * a run killed between two files is undone by the next (see
+   * `recoverJournals`); without it a failure is still undone in process.
+   */
+  journalDir?: string;
+  /** The locks held while writing, recorded in the journal. */
+  locks?: readonly string[];
+  /**
    * Writes a new file's bytes into the open temporary file (default: all at
    * once). A test can slow it down or make it fail.
    */
@@ -188,10 +128,12 @@ export interface WriteOptions {
 
 /**
  * Writes `text` to `path` atomically: a new file in the same directory
- * (created exclusively, mode 0600), flushed, given the old file's mode and
- * owner (0644 for a new file), renamed over the target, and the directory
- * flushed. A symlink is followed and kept. Parent directories are created
- * with mode 0755.
+ * (created exclusively, mode 0600), flushed, given the old file's mode,
+ * owner and extended attributes (0644 for a new file), renamed over the
+ * target, and the directory flushed. A symlink is followed and kept. Parent
+ * directories are created with mode 0755. Anything but a regular file, an
+ * immutable file, one the caller may not write, and a mount point are
+ * refused.
  *
  * @example Usage
  * ```ts
@@ -214,7 +156,9 @@ export async function writeAtomic(
   text: string,
   options: WriteOptions = {},
 ): Promise<void> {
-  await replaceFile(path, text, options);
+  const file = await target(path);
+  await removeLeftovers(file);
+  await commit([{ path, file, before: undefined, compare: false, after: text }], options);
 }
 
 /**
@@ -238,61 +182,20 @@ export async function writeAtomic(
  * @throws {RtconfError} naming the file and the reason.
  */
 export async function writePrivate(path: string, text: string): Promise<void> {
-  await replaceFile(path, text, {}, { mode: 0o600, uid: null, gid: null }, 0o700);
-}
-
-/** The mode and owner a new file gets. */
-type Ownership = Pick<Deno.FileInfo, "mode" | "uid" | "gid">;
-
-/**
- * {@linkcode writeAtomic}, the new file given the mode and owner of `like`
- * (default: the file it replaces, else 0644) before it takes the name.
- */
-async function replaceFile(
-  path: string,
-  text: string,
-  options: WriteOptions,
-  like?: Ownership,
-  directoryMode = 0o755,
-): Promise<void> {
-  const file = await target(path);
-  const dir = dirname(file);
-  let temp: string | undefined;
+  const temp = tempName(path, "new");
   try {
-    await makeDirectories(dir, directoryMode);
-    let info = like;
+    await makeDirectories(dirname(path), 0o700);
+    const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
-      info ??= await Deno.stat(file);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    await removeLeftovers(file);
-    const created = await createTemp(file);
-    temp = created.path;
-    const handle = created.handle;
-    try {
-      await (options.writeData ?? writeAll)(handle, new TextEncoder().encode(text));
+      await writeAll(handle, new TextEncoder().encode(text));
       await handle.sync();
     } finally {
       handle.close();
     }
-    await Deno.chmod(
-      temp,
-      info?.mode !== undefined && info.mode !== null ? info.mode & 0o7777 : 0o644,
-    );
-    if (info?.uid != null && info.gid != null) {
-      try {
-        await Deno.chown(temp, info.uid, info.gid);
-      } catch (error) {
-        // Only root may give a file away; anyone else keeps their own files.
-        if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
-      }
-    }
-    await Deno.rename(temp, file);
-    temp = undefined;
-    await syncDirectory(dir);
+    await Deno.rename(temp, path);
+    await syncDirectory(dirname(path));
   } catch (error) {
-    if (temp !== undefined) await Deno.remove(temp).catch(() => {});
+    await Deno.remove(temp).catch(() => {});
     throw new RtconfError(`${path}: cannot write: ${describe(error)}`);
   }
 }
@@ -332,42 +235,6 @@ export async function removeFile(path: string): Promise<void> {
 }
 
 /**
- * The nearest directory that exists, from `dir` up.
- *
- * @param dir A directory.
- * @returns It, or its nearest existing parent.
- */
-export async function existingAncestor(dir: string): Promise<string> {
-  for (let current = resolve(dir);; current = dirname(current)) {
-    try {
-      if ((await Deno.stat(current)).isDirectory) return current;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (current === dirname(current)) return current;
-  }
-}
-
-/** Fails unless a file can be created in the directory that will hold `path`. */
-async function checkWritable(path: string): Promise<void> {
-  const file = await target(path);
-  try {
-    const dir = await existingAncestor(dirname(file));
-    // A probe named like rtconf's temporary files, so that a probe left by a
-    // killed run is removed like them.
-    await removeLeftovers(join(dir, basename(file)));
-    const probe = await createTemp(join(dir, basename(file)));
-    probe.handle.close();
-    await Deno.remove(probe.path);
-    if (await Deno.stat(file).then((info) => info.isDirectory, () => false)) {
-      throw new Deno.errors.IsADirectory(file);
-    }
-  } catch (error) {
-    throw new RtconfError(`${path}: cannot write: ${describe(error)}`);
-  }
-}
-
-/**
  * Where `--backup` keeps backups on a host: outside every directory an
  * engine reads, so that no engine ever loads one.
  */
@@ -400,18 +267,19 @@ export const BACKUP_DIR = "/var/backups/rtconf";
  * @returns The backup's path, as seen here.
  */
 export function backupPath(path: string, time: Date, root = ""): string {
-  const absolute = resolve(path);
-  const inside = root && absolute.startsWith(`${resolve(root)}/`)
-    ? absolute.slice(resolve(root).length)
-    : absolute;
+  const file = absolute(path);
+  const top = root ? absolute(root) : "";
+  const inside = top && file.startsWith(`${top}/`) ? file.slice(top.length) : file;
   const stamp = time.toISOString().replace(/[-:]/g, "");
-  return `${root ? resolve(root) : ""}${BACKUP_DIR}${inside}.${stamp}`;
+  return `${top}${BACKUP_DIR}${inside}.${stamp}`;
 }
 
 /**
- * Carries out the changing files of a plan, in order. Every file is checked
- * for writability first, so a plan that cannot be carried out writes
- * nothing.
+ * Carries out the changing files of a plan as one: every file is checked
+ * and written beside its target before the first is replaced, each must
+ * still hold the text the plan was made from, and if one cannot be
+ * replaced the others are put back. A file the plan removes takes with it
+ * the directories its `directories` name, where they are empty.
  *
  * @example Usage
  * ```ts
@@ -425,42 +293,35 @@ export function backupPath(path: string, time: Date, root = ""): string {
  * ```
  *
  * @param changes The files to write or remove.
- * @param options `backup`: keep the previous contents; how to write the bytes.
+ * @param options `backup`: keep the previous contents; the journal; how to write the bytes.
+ * @throws {RtconfError} naming the file and why; no file is left changed.
  */
 export async function applyChanges(
   changes: readonly FileChange[],
   options: WriteOptions = {},
 ): Promise<void> {
-  const changing = changes.filter((change) => change.before !== change.after);
-  for (const change of changing) await checkWritable(change.path);
   const time = new Date();
-  const emptied: string[] = [];
-  for (const change of changing) {
-    if (change.after === undefined) emptied.push(...change.directories ?? []);
-    if (options.backup && change.before !== undefined) {
-      const file = await target(change.path);
-      const backup = backupPath(file, time, options.hostRoot);
-      // Backups may hold what the configs hold (credentials): their directories are root's only.
-      await replaceFile(backup, change.before, options, await Deno.stat(file), 0o700);
-    }
-    if (change.after === undefined) await removeFile(change.path);
-    else await writeAtomic(change.path, change.after, options);
+  const replacements: Replacement[] = [];
+  for (const change of changes.filter((change) => change.before !== change.after)) {
+    const file = await target(change.path);
+    await removeLeftovers(file, change.readWhole);
+    replacements.push({
+      path: change.path,
+      file,
+      before: change.before,
+      compare: true,
+      after: change.after,
+      ...(change.mode === undefined ? {} : { mode: change.mode }),
+      ...(change.readWhole ? { readWhole: true } : {}),
+      ...(change.after === undefined && change.directories
+        ? { directories: change.directories }
+        : {}),
+      ...(options.backup && change.before !== undefined
+        ? { backup: backupPath(file, time, options.hostRoot) }
+        : {}),
+    });
   }
-  // Innermost first; a directory that holds anything else stays.
-  for (const dir of [...new Set(emptied)].sort().reverse()) await removeEmptyDirectory(dir);
-}
-
-/** Removes a directory that is empty; one that is not, or is gone, stays as it is. */
-async function removeEmptyDirectory(dir: string): Promise<void> {
-  try {
-    if ((await Deno.lstat(dir)).isSymlink) return;
-    await Deno.remove(dir);
-    await syncDirectory(dirname(resolve(dir)));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    if ((error as { code?: string }).code === "ENOTEMPTY") return;
-    throw new RtconfError(`${dir}: cannot remove the empty directory: ${describe(error)}`);
-  }
+  await commit(replacements, options);
 }
 
 /**

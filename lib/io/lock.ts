@@ -1,55 +1,95 @@
 /**
- * The advisory lock that keeps two rtconf processes from interleaving their
- * reads and writes of the same configuration.
+ * The lock that keeps two rtconf processes from interleaving their reads and
+ * writes of the same configuration: one lock file per configuration, keyed
+ * by its resolved path, in a directory only root can enter.
  *
  * @module
  */
 
 import { RtconfError } from "../errors.ts";
-import { dirname, resolve } from "../path.ts";
-import { existingAncestor } from "./files.ts";
+import { join } from "../path.ts";
+import { absolute, describe, makeDirectories } from "./fs.ts";
 
 /**
  * How long rtconf waits for another rtconf, by default, in milliseconds.
  */
 export const LOCK_TIMEOUT_MS = 10_000;
 
-/** Opens the directory to lock for `configPath`: its own, or its nearest existing parent. */
-async function lockTarget(configPath: string): Promise<{ dir: string; handle: Deno.FsFile }> {
-  let dir = dirname(resolve(Deno.cwd(), configPath));
-  try {
-    // A directory that does not exist yet is not created for the lock: its
-    // nearest existing parent is locked instead.
-    dir = await existingAncestor(dir);
-    return { dir, handle: await Deno.open(dir, { read: true }) };
-  } catch (error) {
-    throw new RtconfError(
-      `${dir}: cannot lock: ${(error as Error).message.replace(/ \(os error.*$/, "")}`,
-    );
-  }
+/** Where the lock files are on a host (a tmpfs: gone with a reboot, like the locks). */
+export const LOCK_DIR = "/run/rtconf/locks";
+
+/** How {@linkcode withLock} locks. */
+export interface LockOptions {
+  /** How long to wait for each lock, in milliseconds ({@linkcode LOCK_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** The directory of the lock files ({@linkcode LOCK_DIR}); created 0700. */
+  dir?: string;
 }
 
-/** Waits up to `timeoutMs` for an exclusive lock on an open directory. */
-async function lock(dir: string, handle: Deno.FsFile, timeoutMs: number): Promise<void> {
+/** The lock file's name for a configuration: a digest of its path (any length, any bytes). */
+async function lockName(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path));
+  return `${
+    [...new Uint8Array(digest)].slice(0, 16).map((b) => b.toString(16).padStart(2, "0")).join("")
+  }.lock`;
+}
+
+/** One lock held: its file, open and locked. */
+interface Held {
+  path: string;
+  file: string;
+  handle: Deno.FsFile;
+}
+
+/**
+ * Takes the lock of one configuration: opens (creating, 0600) its lock file,
+ * waits for an exclusive `flock`, and makes sure the file it locked is still
+ * the one at the lock's path (a holder removes it as it lets go).
+ */
+async function take(path: string, dir: string, timeoutMs: number): Promise<Held> {
+  const file = join(dir, await lockName(path));
   const deadline = Date.now() + timeoutMs;
-  while (!await handle.tryLock(true)) {
-    if (Date.now() >= deadline) {
+  for (;;) {
+    let handle: Deno.FsFile;
+    try {
+      handle = await Deno.open(file, { read: true, write: true, create: true, mode: 0o600 });
+    } catch (error) {
+      throw new RtconfError(`${path}: cannot lock (${file}): ${describe(error)}`);
+    }
+    let locked = await handle.tryLock(true);
+    while (!locked && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 50));
+      locked = await handle.tryLock(true);
+    }
+    if (!locked) {
+      handle.close();
       throw new RtconfError(
-        `${dir}: another rtconf is changing this configuration; gave up after ${
+        `${path}: another rtconf is changing this configuration; gave up after ${
           timeoutMs / 1000
         } s`,
       );
     }
-    await new Promise((done) => setTimeout(done, 50));
+    const same = await Deno.stat(file).then(
+      async (info) => info.ino === (await handle.stat()).ino,
+      () => false,
+    );
+    if (same) {
+      await handle.truncate(0);
+      await handle.write(new TextEncoder().encode(`${Deno.pid} ${path}\n`));
+      return { path, file, handle };
+    }
+    handle.close(); // the holder before removed it: lock the new one
   }
 }
 
 /**
- * Runs `fn` holding an exclusive `flock` on the directory of each config
- * (or, while it does not exist, its nearest existing parent), each directory
- * locked once and all in one order, so that runs on overlapping sets of
- * configs never deadlock. No lock file is left behind, and the locks go with
- * the process. Waits up to `timeoutMs` for each.
+ * Runs `fn` holding an exclusive lock on each configuration: a lock file per
+ * configuration path (links resolved by the caller, so that every way to
+ * name a file takes the same lock; a file that does not exist yet is locked
+ * by its path), in a directory only root can enter, each path locked once
+ * and all in one order, so that runs on overlapping sets never deadlock.
+ * The lock files go when their holder lets go, and the locks with the
+ * process. Waits up to `timeoutMs` for each.
  *
  * @example Usage
  * ```ts
@@ -57,33 +97,39 @@ async function lock(dir: string, handle: Deno.FsFile, timeoutMs: number): Promis
  * import { equal } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
- * // Two configs whose directories do not exist yet: their parent is locked once.
- * const configs = [`${dir}/crio/crio.conf`, `${dir}/containerd/config.toml`];
- * equal(await withLock(configs, () => Promise.resolve(42)), 42);
+ * const configs = [`${dir}/crio/crio.conf`, `${dir}/containerd/config.toml`, `${dir}/crio/crio.conf`];
+ * equal(await withLock(configs, () => Promise.resolve(42), { dir: `${dir}/locks` }), 42);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
- * @param configPaths The main configs of the engines being changed.
+ * @param paths The main configs of the engines being changed.
  * @param fn What to do under the locks.
- * @param timeoutMs How long to wait for each lock.
+ * @param options How long to wait, and where the lock files are.
  * @returns What `fn` returns.
- * @throws {RtconfError} when a lock is not had in time.
+ * @throws {RtconfError} when a lock is not had in time, or cannot be taken.
  */
 export async function withLock<T>(
-  configPaths: readonly string[],
+  paths: readonly string[],
   fn: () => Promise<T>,
-  timeoutMs: number = LOCK_TIMEOUT_MS,
+  options: LockOptions = {},
 ): Promise<T> {
-  const targets = new Map<string, Deno.FsFile>();
+  const dir = options.dir ?? LOCK_DIR;
+  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
+  const held: Held[] = [];
   try {
-    for (const configPath of configPaths) {
-      const { dir, handle } = await lockTarget(configPath);
-      if (targets.has(dir)) handle.close();
-      else targets.set(dir, handle);
+    await makeDirectories(dir, 0o700);
+  } catch (error) {
+    throw new RtconfError(`${dir}: cannot create the lock directory: ${describe(error)}`);
+  }
+  try {
+    for (const path of [...new Set(paths.map(absolute))].sort()) {
+      held.push(await take(path, dir, timeoutMs));
     }
-    for (const dir of [...targets.keys()].sort()) await lock(dir, targets.get(dir)!, timeoutMs);
     return await fn();
   } finally {
-    for (const handle of targets.values()) handle.close();
+    for (const { file, handle } of held.reverse()) {
+      await Deno.remove(file).catch(() => {});
+      handle.close();
+    }
   }
 }

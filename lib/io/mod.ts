@@ -1,6 +1,6 @@
 /**
  * The Deno I/O layer: reading configs, running an engine's config command,
- * and carrying out a plan with atomic writes.
+ * and carrying out a plan as one, with atomic writes, under a lock.
  *
  * @module
  */
@@ -17,5 +17,11 @@ export {
   writeAtomic,
   writePrivate,
 } from "./files.ts";
-export { LOCK_TIMEOUT_MS, withLock } from "./lock.ts";
-export { commandOutput, firstOutput } from "./command.ts";
+export { LOCK_DIR, LOCK_TIMEOUT_MS, type LockOptions, withLock } from "./lock.ts";
+export {
+  deadJournals,
+  type Journal,
+  type JournalEntry,
+  recover as recoverJournals,
+} from "./transaction.ts";
+export { COMMAND_TIMEOUT_MS, commandOutput, firstOutput } from "./command.ts";

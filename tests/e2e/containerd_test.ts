@@ -120,6 +120,7 @@ const V1_CONFIG = `# A version 1 config: no version key; the CRI plugin is "cri"
 async function containerdCase(work: Work, t: Deno.TestContext, c: Case, bin: string) {
   const binDir = dirname(bin);
   const node = work.path("node"); // the stand-in host's root
+  await Deno.mkdir(join(node, "etc"), { recursive: true });
   const etc = join(node, "etc/containerd");
   const config = join(etc, "config.toml");
   const dropIn = join(etc, "conf.d/99-nvidia.toml");

@@ -91,6 +91,8 @@ class Docker {
   async start(...flags: string[]): Promise<void> {
     await Deno.mkdir(join(this.host, "etc/docker"), { recursive: true });
     await Deno.mkdir(join(this.host, "var/run"), { recursive: true });
+    // The stand-in host shares rtconf's process namespace: its /proc is this machine's.
+    await Deno.symlink("/proc", join(this.host, "proc")).catch(() => {});
     this.proc = await this.work.spawn(this.work.path("bin/dockerd"), [
       "--data-root",
       this.work.path("data"),
@@ -369,6 +371,7 @@ scenario(
     const log = await setup(work);
     const host = work.path("host");
     const daemonJson = join(host, "etc/docker/daemon.json");
+    await Deno.mkdir(join(host, "etc"), { recursive: true });
     const docker = new Docker(work, host);
     work.defer(() => docker.stop());
     const flags = ["--runtime=docker", `--host-root=${host}`];

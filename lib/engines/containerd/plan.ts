@@ -435,10 +435,11 @@ function planDropIn(
   if (dropBefore === undefined && dropAfter === undefined && !configures(rules)) {
     mainAfter = before === undefined ? undefined : mainAfter;
   }
-  return [
-    { path: configPath, before, after: mainAfter },
-    { path: dropInPath, before: dropBefore, after: dropAfter, own: true },
-  ];
+  const config = { path: configPath, before, after: mainAfter };
+  const dropIn = { path: dropInPath, before: dropBefore, after: dropAfter, own: true };
+  // What the main config imports exists before the import, and goes after it:
+  // containerd never meets an import of a missing file, even if rtconf is killed between.
+  return dropAfter === undefined ? [config, dropIn] : [dropIn, config];
 }
 
 /**

@@ -285,7 +285,9 @@ function planDropIn(
     }
   }
   const state = nextState(previousState(previous), rules);
-  if (state.runtimes.size === 0) return [{ path: dropInPath, before, after: undefined, own: true }];
+  if (state.runtimes.size === 0) {
+    return [{ path: dropInPath, before, after: undefined, own: true, readWhole: true }];
+  }
   const doc = new TomlDocument(writtenHeader("CRI-O"), dropInPath);
   if (state.defaultRuntime !== undefined) {
     doc.set(CRIO_KEYS.defaultRuntime, state.defaultRuntime);
@@ -295,5 +297,5 @@ function planDropIn(
   }
   // An earlier run's text that says the same stays as it is.
   const after = previous && sameValue(previous.data, doc.data) ? before : doc.text;
-  return [{ path: dropInPath, before, after, own: true }];
+  return [{ path: dropInPath, before, after, own: true, readWhole: true }];
 }
