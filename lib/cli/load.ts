@@ -17,6 +17,7 @@ import type { HostRoot } from "./host_root.ts";
  * @param engine The engine.
  * @param options Where its configuration is.
  * @param host The host.
+ * @param debug Told each file read.
  * @returns The texts.
  * @throws {RtconfError} for a file that cannot be read.
  */
@@ -24,6 +25,7 @@ export async function engineTexts(
   engine: Engine,
   options: EngineOptions,
   host: HostRoot,
+  debug: (message: string) => void = () => {},
 ): Promise<FileTexts> {
   const texts: Record<string, string | undefined> = {};
   const pending: string[] = [];
@@ -39,6 +41,7 @@ export async function engineTexts(
     const path = pending.shift()!;
     if (path in texts) continue;
     const text = await readText(host.onDisk(path));
+    debug(`${engine.name}: read ${host.onDisk(path)}${text === undefined ? " (missing)" : ""}`);
     texts[path] = text;
     if (text !== undefined) { for (const glob of engine.loads(path, text)) await expand(glob); }
   }

@@ -36,12 +36,9 @@ import { configVersion, criPluginId } from "./version.ts";
 
 /**
  * How containerd is configured: where its files are, and what new runtimes
- * get when they copy no existing runtime.
+ * get (`runtimeType`, `containerAnnotations`, `legacyConfig`).
  */
-export interface ContainerdOptions extends EngineOptions {
-  /** `runtime_type` for new runtimes that copy none (default `io.containerd.runc.v2`). */
-  runtimeType?: string;
-}
+export type ContainerdOptions = EngineOptions;
 
 /**
  * Fails unless the tables rtconf edits are tables and `imports` is an array,
@@ -163,7 +160,9 @@ export function planContainerd(
   const { configPath, dropInPath } = options;
   const before = texts[configPath];
   const main = new TomlDocument(before ?? "", configPath);
-  const version = configVersion(main.data, configPath);
+  // The installer's legacy mode: a config with nothing in it is written as version 1.
+  const empty = Object.keys(main.data).length === 0;
+  const version = options.legacyConfig && empty ? 1 : configVersion(main.data, configPath);
   const plugin = criPluginId(version);
   checkShape(main.data, configPath, plugin);
   const inPlace = dropInPath === "" || version === 1;
@@ -179,6 +178,7 @@ export function planContainerd(
     version,
     plugin,
     runtimeType: options.runtimeType ?? DEFAULT_RUNTIME_TYPE,
+    containerAnnotations: options.containerAnnotations ?? [],
     template: criTemplate(view.declared, view.defaultRuntime),
   };
   refuseForeignRuntimes(rules, view.declared, inPlace ? main : undefined, plugin);
