@@ -228,7 +228,7 @@ function addRuntime(target: CriTarget, name: string, path: string): void {
   if (target.builtInRunc && doc.get(p.runtimes) === undefined && name !== "runc") {
     doc.addTable(
       p.runtime("runc"),
-      builtInRunc(target.runtimeType),
+      builtInRunc(DEFAULT_RUNTIME_TYPE),
       target.operators ? "added" : undefined,
     );
   }

@@ -160,9 +160,7 @@ export function planContainerd(
   const { configPath, dropInPath } = options;
   const before = texts[configPath];
   const main = new TomlDocument(before ?? "", configPath);
-  // The installer's legacy mode: a config with nothing in it is written as version 1.
-  const empty = Object.keys(main.data).length === 0;
-  const version = options.legacyConfig && empty ? 1 : configVersion(main.data, configPath);
+  const version = configVersion(main.data, configPath, options.legacyConfig);
   const plugin = criPluginId(version);
   checkShape(main.data, configPath, plugin);
   const inPlace = dropInPath === "" || version === 1;
