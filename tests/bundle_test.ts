@@ -10,7 +10,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { foreignImports } from "../scripts/bundle.ts";
+import { bundleCli, foreignImports } from "../scripts/bundle.ts";
 import { VERSION } from "../lib/version.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -32,13 +32,7 @@ Deno.test("bundle: one self-contained file runs the CLI on real configs", async 
   const home = await Deno.makeTempDir({ prefix: "rtconf-bundle-run-" });
   const work = await Deno.makeTempDir({ prefix: "rtconf-bundle-cwd-" });
   try {
-    const built = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "-o", join(build, "rtconf.js"), "main.ts"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    ok(built.success, `deno bundle failed:\n${decoder.decode(built.stderr)}`);
+    await bundleCli(join(build, "rtconf.js"));
     const bundle = join(home, "rtconf.js");
     await Deno.copyFile(join(build, "rtconf.js"), bundle);
     await Deno.remove(build, { recursive: true });

@@ -140,7 +140,7 @@ function nodeView(files: readonly LoadedFile[], version: number) {
  *   [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
  *   { configPath: "/etc/containerd/config.toml", dropInPath: "/etc/containerd/conf.d/99-nvidia.toml" },
  * );
- * equal(main.after?.includes('imports = ["/etc/containerd/conf.d/*.toml"]'), true);
+ * equal(main.after?.includes('imports = ["/etc/containerd/conf.d/99-nvidia.toml"]'), true);
  * equal(dropIn.after?.includes('BinaryName = "/usr/bin/nvidia-container-runtime"'), true);
  * ```
  *
