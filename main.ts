@@ -12,5 +12,6 @@ import { main } from "./lib/cli/main.ts";
 
 export { main, type MainOptions } from "./lib/cli/main.ts";
 export type { Output } from "./lib/cli/output.ts";
+export type { Env } from "./lib/cli/installer_env.ts";
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -7,6 +7,7 @@
 
 import type { EngineName, FileTexts } from "./engines/engine.ts";
 import { loadEngine, planEngine } from "./engines/mod.ts";
+import { usageError } from "./errors.ts";
 import type { Plan } from "./plan.ts";
 import { type ConfigureRequest, configureRules, type Rule, unconfigureRules } from "./rules.ts";
 
@@ -35,11 +36,40 @@ export interface ConfigureOptions extends ConfigureRequest {
   source?: string;
 }
 
+/**
+ * The paths come from the options, never from `files`: a plan for the
+ * engine's usual paths, made from files that are elsewhere, would write to
+ * the machine's own config. Refuses such options.
+ */
+function checkPaths(options: ConfigureOptions, configPath: string, dropInPath: string): void {
+  const given = Object.keys(options.files);
+  if (
+    options.configPath === undefined && given.length > 0 &&
+    !given.includes(configPath) && !given.includes(dropInPath)
+  ) {
+    throw usageError(
+      `files names ${given[0]}, not ${options.engine}'s main config ${configPath}: ` +
+        "give configPath (and dropInPath) for files elsewhere",
+    );
+  }
+  if (
+    options.configPath !== undefined && options.dropInPath === undefined && dropInPath !== "" &&
+    options.configPath !== configPath
+  ) {
+    throw usageError(
+      `configPath ${options.configPath} is not ${options.engine}'s usual config: give ` +
+        `dropInPath too (the usual one is ${dropInPath}; "" edits the config in place)`,
+    );
+  }
+}
+
 async function plan(options: ConfigureOptions, rules: Rule[]): Promise<Plan> {
   const engine = await loadEngine(options.engine);
+  const { configPath, dropInPath } = engine.defaults;
+  checkPaths(options, configPath, dropInPath);
   return planEngine(engine, options.files, rules, {
-    configPath: options.configPath ?? engine.defaults.configPath,
-    dropInPath: options.dropInPath ?? engine.defaults.dropInPath,
+    configPath: options.configPath ?? configPath,
+    dropInPath: options.dropInPath ?? dropInPath,
     source: options.source,
   });
 }
@@ -58,13 +88,19 @@ async function plan(options: ConfigureOptions, rules: Rule[]): Promise<Plan> {
  *   runtimes: [{ name: "nvidia", path: "nvidia-container-runtime" }],
  *   setAsDefault: "nvidia",
  * });
- * equal(changes(plan).length, 1);
- * equal(JSON.parse(plan[0].after!)["default-runtime"], "nvidia");
+ * // daemon.json, and beside it the record of the default it replaced.
+ * equal(changes(plan).length, 2);
+ * const daemonJson = plan.find((change) => change.path === "/etc/docker/daemon.json")!;
+ * equal(JSON.parse(daemonJson.after!)["default-runtime"], "nvidia");
  * ```
  *
- * @param options The engine, the files and what to configure.
+ * @param options The engine, the files and what to configure. The paths are
+ * `configPath` and `dropInPath` (default: the engine's usual ones), never
+ * taken from `files`: files elsewhere need `configPath`, and a `configPath`
+ * that is not the usual one needs `dropInPath` too.
  * @returns The plan: each file's text before and after, checked (see `planEngine`).
- * @throws {RtconfError} for a file rtconf cannot read or edit.
+ * @throws {RtconfError} for a file rtconf cannot read or edit; exit status 2
+ * for files elsewhere than the paths (see above).
  */
 export function configure(options: ConfigureOptions): Promise<Plan> {
   return plan(options, configureRules(options));

@@ -17,7 +17,7 @@
  *   files: { "/etc/containerd/config.toml": undefined },
  *   runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
  * });
- * equal(renderPlan(plan).startsWith("==> /etc/containerd/config.toml <=="), true);
+ * equal(renderPlan(plan).startsWith("==> /etc/containerd/conf.d/99-nvidia.toml <=="), true);
  * ```
  *
  * @module

@@ -31,6 +31,7 @@
 import { parseArgs } from "node:util";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleCli } from "./bundle.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUNDLE = join(ROOT, "dist", "rtconf.js");
@@ -163,13 +164,9 @@ async function newestSource(path: string): Promise<number> {
   return newest;
 }
 
-/** Bundles the CLI with scripts/bundle.ts. */
-async function bundleTo(output: string, minify = false): Promise<void> {
-  const args = ["run", "-A", "scripts/bundle.ts", `--output=${output}`];
-  if (minify) args.push("--minify");
-  const result = await new Deno.Command(DENO, { args, cwd: ROOT, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!result.success) throw new Error(decoder.decode(result.stderr));
+/** Bundles the CLI as scripts/bundle.ts does. */
+function bundleTo(output: string, minify = false): Promise<void> {
+  return bundleCli(output, minify);
 }
 
 /** Builds dist/rtconf.js when it is missing or older than a source file. */

@@ -16,8 +16,9 @@
  *
  * The executables get only the permissions the CLI needs: read and write
  * config files, run the engines' commands (`containerd config dump`,
- * `crio status config`, `systemctl`, `chroot`), and read one environment
- * variable (the test hook that slows writes down). Everything is embedded: the
+ * `crio status config`, `systemctl`, `chroot`), and read the environment
+ * variables it knows: nvidia-ctk's `NVIDIA_CTK_DEBUG` and `NVIDIA_CTK_QUIET`,
+ * those of `rtconf installer`, and the test hook that slows writes down. Everything is embedded: the
  * executable reads no file of the project at run time.
  *
  * @module
@@ -26,6 +27,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { INSTALLER_VARIABLE_NAMES } from "../lib/cli/installer_env.ts";
 
 const TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"] as const;
 const PERMISSIONS = [
@@ -34,6 +36,13 @@ const PERMISSIONS = [
   "--allow-run",
   // The C library's xattr calls: a rewritten config keeps its ACLs and extended attributes.
   "--allow-ffi",
+  `--allow-env=${
+    [
+      "NVIDIA_CTK_DEBUG",
+      "NVIDIA_CTK_QUIET",
+      ...INSTALLER_VARIABLE_NAMES,
+    ].join(",")
+  }`,
 ];
 /** Exit status when the base runtime cannot be had: expected offline, not a failure. */
 const EXIT_NO_RUNTIME = 3;

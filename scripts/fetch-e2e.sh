@@ -61,6 +61,8 @@ if [[ "${RTCONF_ENGINE_REFRESH:-}" != 1 ]] && manifest_ok; then
   exit 0
 fi
 
+say "first run (or an incomplete cache): fetching docker-cli, runc, busybox, podman 4.3, 5.4," \
+  "5.8 and what they need from Debian into $E2E; a few minutes; later runs reuse the cache"
 [[ $(id -u) == 0 ]] || die "must run as root (apt-get download needs it)"
 for tool in apt-get apt-cache dpkg dpkg-deb getconf; do
   command -v "$tool" >/dev/null || die "missing tool: $tool"
@@ -104,6 +106,7 @@ pkg() {
   if [[ ! -e "$dir/.version" ]]; then
     mkdir -p "$debs"
     rm -f "$debs"/*.deb
+    say "downloading $name ($suite)"
     if ! (cd "$debs" && apt_ download "$name/$suite" >>"$LOG" 2>&1); then
       update_lists || die "apt-get download $name/$suite failed (see $LOG)"
       (cd "$debs" && apt_ download "$name/$suite" >>"$LOG" 2>&1) ||
@@ -111,6 +114,7 @@ pkg() {
     fi
     deb=$(find "$debs" -maxdepth 1 -name '*.deb' | head -n1)
     [[ -s "$deb" ]] || die "apt-get download $name/$suite gave no .deb"
+    say "downloaded $name ($suite): $(du -h "$deb" | cut -f1)"
     rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp"
     dpkg -x "$deb" "$dir.tmp"
     dpkg-deb -f "$deb" Version >"$dir.tmp/.version"

@@ -78,6 +78,8 @@ fi
 # ---------------------------------------------------------------------------
 # Slow path: fetch.
 # ---------------------------------------------------------------------------
+echo "fetch-engines: first run (or an incomplete cache): fetching containerd 1.6, 1.7, 2.1 and" \
+  "dockerd from Debian into $CACHE; a few minutes; later runs reuse the cache" >&2
 [[ "$(id -u)" == "0" ]] || die "must run as root (apt-get download/update need it)"
 for tool in apt-get dpkg dpkg-deb ldd; do
   command -v "$tool" >/dev/null 2>&1 || die "missing required tool: $tool"
@@ -184,6 +186,7 @@ update_lists() {
 
 echo "fetch-engines: updating private apt lists for ${ALL_SUITES[*]} from $DEBIAN_URI" >&2
 update_lists
+echo "fetch-engines: apt lists: $(du -sh "$APTDIR/state/lists" | cut -f1)" >&2
 
 # Signature trust. The bookworm debian-archive-keyring (2023.3+deb12u*) already
 # holds the trixie keys, which also sign sid, so normally every suite verifies
@@ -236,8 +239,10 @@ download() {
   [[ -n "$ver" ]] || die "package $pkg not found in $suite (see $LOG)"
   deb="$dir/$ver"
   if [[ ! -s "$deb" ]]; then
+    echo "fetch-engines: downloading $pkg ($suite)" >&2
     (cd "$dir" && apt_private download "$pkg/$suite" >>"$LOG" 2>&1) ||
       die "apt-get download $pkg/$suite failed (see $LOG)"
+    [[ -s "$deb" ]] && echo "fetch-engines: downloaded $pkg ($suite): $(du -h "$deb" | cut -f1)" >&2
   fi
   [[ -s "$deb" ]] || die "apt-get download $pkg/$suite did not produce $ver"
   echo "$deb"

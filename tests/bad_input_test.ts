@@ -119,7 +119,7 @@ Deno.test("bad input: --debug adds the stack trace", async () => {
   await withFiles({ "config.toml": 'version = "2"\n' }, async (dir) => {
     const run = await rtconf("runtime", "configure", ...args(dir), "--debug");
     equal(run.status, 1);
-    match(run.stderr, /^rtconf: .*unsupported type for version field/);
+    match(run.stderr, /^rtconf: .*unsupported type for version field/m);
     match(run.stderr, /\n {4}at /);
   });
 });

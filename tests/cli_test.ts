@@ -78,7 +78,7 @@ Deno.test("usage errors exit 2 with one line naming the problem and --help", asy
     [["runtime", "configure", "extra"], /unexpected argument 'extra'/],
     [["runtime", "configure", "--runtime"], /flag --runtime needs a value/],
     [["runtime", "configure", "--dry-run=yes"], /invalid value "yes" for flag --dry-run/],
-    [["runtime", "unconfigure", "--config-mode=oci-hook"], /unknown flag --config-mode/],
+    [["runtime", "unconfigure", "--quiet", "--config-mode=oci-hook"], /needs the file/],
     [["hook", "--frob"], /unknown flag --frob for 'rtconf hook'/],
   ];
   for (const [args, expected] of cases) {

@@ -613,30 +613,3 @@ Deno.test("runtime status shows the runtimes, their paths, the default, CDI and 
     },
   );
 });
-
-Deno.test("deploy/daemonset.yaml: its configure and unconfigure commands work on a host root", async () => {
-  const yaml = await Deno.readTextFile(new URL("../deploy/daemonset.yaml", import.meta.url));
-  const configure = /- >-\n((?:\s+.+\n)+?)\s+lifecycle:/.exec(yaml)![1].replace(/\s+/g, " ").trim()
-    .replace(/ && exec sleep infinity$/, "").split(" ");
-  const unconfigure = [...yaml.matchAll(/^\s+- (rtconf|runtime|unconfigure|--\S+)$/gm)].map((m) =>
-    m[1]
-  );
-  equal(configure[0], "rtconf");
-  equal(unconfigure[0], "rtconf");
-  await withFiles(
-    { "etc/containerd/config.toml": await fixture("containerd/default-1.7.toml") },
-    async (root) => {
-      const onRoot = (args: string[]) =>
-        args.slice(1).map((arg) => arg === "--host-root=/host" ? `--host-root=${root}` : arg)
-          .filter((arg) => arg !== "--restart=systemd");
-      await rtconfOk(...onRoot(configure));
-      const dropIn = await Deno.readTextFile(join(root, "etc/containerd/conf.d/99-nvidia.toml"));
-      match(dropIn, /runtimes\.nvidia-legacy\]/);
-      await rtconfOk(...onRoot(unconfigure));
-      equal(
-        await Deno.readTextFile(join(root, "etc/containerd/config.toml")),
-        await fixture("containerd/default-1.7.toml"),
-      );
-    },
-  );
-});

@@ -1,16 +1,16 @@
 /**
- * The library entry (`lib/mod.ts`, `@rtconf/rtconf`) is runtime-independent:
- * bundled to one ESM file, it runs under Node and plans containerd and Docker
- * changes there; the bundle never touches `Deno`.
+ * What README says of Node: `deno task bundle`'s library bundle
+ * (`dist/rtconf-lib.mjs`, built here by the same function) runs under Node
+ * and plans containerd and Docker changes there, and never touches `Deno`;
+ * the CLI bundle, run with Node, says in one line that it needs Deno.
  *
  * @module
  */
 
-import { deepEqual, equal, fail, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { bundleCli, bundleLibrary } from "../scripts/bundle.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NODE = "/usr/bin/node";
 const decoder = new TextDecoder();
 
@@ -34,29 +34,11 @@ const diff = renderDiff(docker);
 console.log(JSON.stringify({ runtime: typeof Deno, containerd, docker, status, diff }));
 `;
 
-Deno.test("library: lib/mod.ts bundled runs under Node, with no Deno API", async () => {
+Deno.test("library: dist/rtconf-lib.mjs (lib/mod.ts bundled) runs under Node, with no Deno API", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rtconf-node-" });
   try {
-    const bundle = join(dir, "rtconf-lib.mjs");
-    const built = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--platform=browser", "-o", bundle, "lib/mod.ts"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    ok(built.success, `deno bundle lib/mod.ts failed:\n${decoder.decode(built.stderr)}`);
-
-    const code = await Deno.readTextFile(bundle);
-    const uses = code.split("\n").flatMap((line, i) =>
-      /\bDeno\.[A-Za-z]/.test(line) ? [`  line ${i + 1}: ${line.trim().slice(0, 120)}`] : []
-    );
-    if (uses.length > 0) {
-      fail(
-        `the library entry lib/mod.ts must not use Deno APIs (it is meant for Node and browsers ` +
-          `too), but its bundle references Deno:\n${uses.join("\n")}`,
-      );
-    }
-    equal(code.includes("npm:"), false, "the library bundle still imports npm: packages");
+    await bundleLibrary(join(dir, "rtconf-lib.mjs"));
+    equal((await Deno.readTextFile(join(dir, "rtconf-lib.mjs"))).includes("npm:"), false);
 
     await Deno.writeTextFile(join(dir, "main.mjs"), SCRIPT);
     const run = await new Deno.Command(NODE, {
@@ -97,6 +79,28 @@ Deno.test("library: lib/mod.ts bundled runs under Node, with no Deno API", async
     ok(daemon.after.startsWith(`{\n  "log-driver"`), "the indentation was not kept");
     equal(out.status.defaultRuntime, "nvidia");
     ok(out.diff.includes('+  "default-runtime": "nvidia"'), out.diff);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the CLI bundle run with Node says that it needs Deno, in one line, and fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rtconf-node-cli-" });
+  try {
+    await bundleCli(join(dir, "rtconf.js"));
+    const run = await new Deno.Command(NODE, {
+      args: [join(dir, "rtconf.js"), "--version"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(run.code, 1);
+    equal(decoder.decode(run.stdout), "");
+    equal(
+      decoder.decode(run.stderr),
+      "rtconf: dist/rtconf.js is the command line for Deno: deno run -A rtconf.js ARGS; " +
+        "for Node, the library is dist/rtconf-lib.mjs\n",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

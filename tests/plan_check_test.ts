@@ -173,7 +173,7 @@ Deno.test("the CLI's write path writes nothing when the check refuses the plan",
     const args = ["--runtime=docker,containerd", `--host-root=${root}`, "--set-as-default"];
     const invocation = await runtimeInvocation(
       "configure",
-      parseFlags(CONFIGURE, args),
+      parseFlags(CONFIGURE, args).values,
       () => {},
     );
     if (invocation.kind !== "runtime") throw new Error("not a runtime invocation");

@@ -5,6 +5,8 @@
  * runnable. Judged by the real containerd's `config dump` and `dockerd
  * --validate`; CRI-O by its merge rules (tests/_effective.ts).
  */
+import { installerSetup } from "../lib/cli/installer_env.ts";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { parse } from "smol-toml";
@@ -564,26 +566,38 @@ async function hostDump(series: Series, root: string): Promise<Table> {
   }
 }
 
-/** The configure and unconfigure command lines of deploy/daemonset.yaml. */
-async function daemonSetCommands(): Promise<{ start: string[]; stop: string[] }> {
-  const yaml = await Deno.readTextFile(new URL("../deploy/daemonset.yaml", import.meta.url));
-  const start = /- >-\n((?:\s+.+\n)+?)\s+lifecycle:/.exec(yaml)![1].replace(/\s+/g, " ").trim()
-    .replace(/ && exec sleep infinity$/, "").split(" ");
-  const stop = [...yaml.matchAll(/^\s+- (rtconf|runtime|unconfigure|--\S+)$/gm)].map((m) => m[1]);
-  return { start, stop };
+/**
+ * The configure and unconfigure command lines that deploy/daemonset.yaml's `rtconf installer`
+ * runs, from its environment, with the host's root mounted at `root`.
+ */
+async function daemonSetCommands(root: string): Promise<{ start: string[]; stop: string[] }> {
+  const yaml = parseYaml(
+    await Deno.readTextFile(new URL("../deploy/daemonset.yaml", import.meta.url)),
+  );
+  const container = yaml.spec.template.spec.containers[0];
+  deepEqual(container.args, ["installer"]);
+  const env: Record<string, string> = {
+    ...Object.fromEntries(
+      container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+    ),
+    HOST_ROOT_MOUNT: root,
+  };
+  const setup = installerSetup((name) => env[name], () => {});
+  return { start: setup.configure, stop: setup.unconfigure };
 }
 
 Deno.test("the DaemonSet's start and stop on nodes that had NVIDIA runtimes leave them as they were", async (t) => {
-  const { start, stop } = await daemonSetCommands();
   for (const node of ["eks-gpu", "aks-gpu", "gke-gpu"]) {
     await t.step(node, async () => {
       const root = await Deno.makeTempDir({ prefix: "rtconf-undo-" });
       try {
+        const { start, stop } = await daemonSetCommands(root);
         await copyNode(node, root);
         const original = await snapshot(root);
+        // No systemd here; the engine's command is not on the stand-in host: its files are read.
         const onRoot = (args: string[]) =>
-          args.slice(1).map((arg) => arg === "--host-root=/host" ? `--host-root=${root}` : arg)
-            .filter((arg) => arg !== "--restart=systemd");
+          args.filter((arg) => arg !== "--restart=systemd")
+            .map((arg) => arg.startsWith("--config-source=") ? "--config-source=file" : arg);
         const series = readers(versionOf(await Deno.readTextFile(join(root, CONFIG))));
         for (let round = 0; round < 2; round++) {
           await rtconfOk(...onRoot(start));

@@ -6,6 +6,7 @@
  */
 
 import type { Command, Flag } from "./flags.ts";
+import { INSTALLER_VARIABLES } from "./installer_env.ts";
 
 /** Flags shared by `runtime configure` and `runtime unconfigure`. */
 const RUNTIME_FLAGS: Flag[] = [
@@ -37,7 +38,8 @@ const RUNTIME_FLAGS: Flag[] = [
     type: "string",
     value: "SOURCE",
     help: "Where the current config is read from: file, command (containerd config dump, " +
-      "crio status config), or command,file: the command, else the file.",
+      "crio status config), file=PATH (another file, read as the engine's own report), or " +
+      "several, comma-separated: the first that can be read.",
     default: "file",
   },
   {
@@ -50,7 +52,7 @@ const RUNTIME_FLAGS: Flag[] = [
     names: ["nvidia-runtime-name"],
     type: "string",
     value: "NAME",
-    help: "The name of the runtime.",
+    help: "The name of the runtime (not with --runtime-name).",
     default: "nvidia",
   },
   {
@@ -66,8 +68,9 @@ const RUNTIME_FLAGS: Flag[] = [
     type: "string",
     value: "NAME[=PATH]",
     multiple: true,
-    help: "A runtime to configure, instead of --nvidia-runtime-name; repeat it for " +
-      "several. Without =PATH the runtime path applies.",
+    help: "A runtime to configure, instead of --nvidia-runtime-name and " +
+      "--all-nvidia-runtimes (giving those too is an error); repeat it for several. " +
+      "Without =PATH the runtime path applies.",
   },
   {
     names: ["all-nvidia-runtimes"],
@@ -112,9 +115,34 @@ const RUNTIME_FLAGS: Flag[] = [
     default: "/usr/bin/nvidia-container-runtime-hook",
   },
   {
+    names: ["runtime-type"],
+    type: "string",
+    value: "TYPE",
+    help: "containerd: the runtime_type of a new runtime that copies no runc-like runtime " +
+      "(nvidia-ctk-installer's --runtime-type).",
+    default: "io.containerd.runc.v2",
+  },
+  {
+    names: ["cdi-annotation-prefixes"],
+    type: "string",
+    value: "PREFIX[,PREFIX]",
+    multiple: true,
+    help: "containerd: pass annotations with these prefixes to the runtimes " +
+      "(container_annotations PREFIX*), as nvidia-ctk-installer does for " +
+      "NVIDIA_CONTAINER_RUNTIME_MODES_CDI_ANNOTATION_PREFIXES.",
+  },
+  {
+    names: ["use-legacy-config"],
+    type: "boolean",
+    help: "containerd: write a version 1 config where there is none (nvidia-ctk-installer's " +
+      "--use-legacy-config).",
+  },
+  {
     names: ["dry-run"],
     type: "boolean",
-    help: "Print each file that would change under a '==> PATH <==' line; write nothing.",
+    help: "Print the resulting config instead of writing it, as nvidia-ctk does (for " +
+      "containerd's drop-in: the drop-in, then the main config); for several engines, each " +
+      "file that would change under a '==> PATH <==' line.",
   },
   {
     names: ["diff"],
@@ -192,8 +220,16 @@ export const UNCONFIGURE: Command = {
   description: "Removes the runtime, the default that names it, and what configure added\n" +
     "(the drop-in file, the imports entry); configure then unconfigure gives back\n" +
     "the original files.",
-  flags: RUNTIME_FLAGS.filter((flag) =>
-    !["config-mode", "oci-hook-path", "nvidia-runtime-hook-path"].includes(flag.names[0])
+  flags: RUNTIME_FLAGS.map((flag) =>
+    flag.names[0] === "config-mode"
+      ? {
+        ...flag,
+        help: "config-file, or oci-hook to remove the OCI hook file that configure wrote " +
+          "(deprecated: use 'rtconf hook --remove').",
+      }
+      : flag.names[0] === "oci-hook-path"
+      ? { ...flag, help: "With --config-mode=oci-hook: the hook file to remove." }
+      : flag
   ),
 };
 
@@ -234,7 +270,8 @@ export const STATUS: Command = {
 export const HOOK: Command = {
   words: ["hook"],
   summary: "Write the OCI hook file (hooks.d JSON) that runs the NVIDIA runtime hook.",
-  description: "For podman and CRI-O. Without --output the hook is printed on stdout.",
+  description: "For podman and CRI-O. Without --output the hook is printed on stdout.\n" +
+    "With --remove, the hook file goes again (only a hook that rtconf or nvidia-ctk wrote).",
   flags: [
     {
       names: ["hook-path", "nvidia-runtime-hook-path"],
@@ -247,10 +284,53 @@ export const HOOK: Command = {
       names: ["output", "oci-hook-path"],
       type: "string",
       value: "PATH",
-      help: "The hook file to write (default: stdout).",
+      help: "The hook file to write (default: stdout) or remove.",
+    },
+    {
+      names: ["remove"],
+      type: "boolean",
+      help: "Remove the hook file --output names, if rtconf or nvidia-ctk wrote it.",
     },
     { names: ["dry-run"], type: "boolean", help: "Print the hook; write nothing." },
+    RUNTIME_FLAGS.find((flag) => flag.names[0] === "host-root")!,
   ],
+};
+
+/** `rtconf installer`. */
+export const INSTALLER: Command = {
+  words: ["installer"],
+  summary: "Configure the runtime from nvidia-ctk-installer's environment variables " +
+    "(the GPU Operator's toolkit container), and undo it on stop.",
+  description: "Reads the variables below as nvidia-ctk-installer reads them, runs the\n" +
+    "'rtconf runtime configure' (or 'rtconf hook') they ask for, and prints it; then\n" +
+    "waits for SIGTERM, SIGINT, SIGHUP or SIGQUIT and runs 'rtconf runtime unconfigure'\n" +
+    "with the same flags. Paths are the host's, read and written under HOST_ROOT_MOUNT;\n" +
+    "an engine is restarted only when a file it reads changed.\n\n" +
+    "Variables (the first one set counts):\n" +
+    INSTALLER_VARIABLES.map((variable) =>
+      `  ${variable.names.join(", ")}\n      ${variable.help}` +
+      (variable.default ? ` (default: ${variable.default})` : "")
+    ).join("\n"),
+  flags: [
+    {
+      names: ["no-daemon"],
+      type: "boolean",
+      help: "Configure and exit, as NO_DAEMON=true does: nothing is undone.",
+    },
+    { names: ["cleanup"], type: "boolean", help: "Only undo what the variables configure." },
+    {
+      names: ["dry-run"],
+      type: "boolean",
+      help: "Print what would be configured (as 'runtime configure --dry-run'); write nothing.",
+    },
+  ],
+};
+
+/** `rtconf version`. */
+export const VERSION_COMMAND: Command = {
+  words: ["version"],
+  summary: "Print the version (as --version and -v do).",
+  flags: [],
 };
 
 /** `rtconf runtime` (a group: it only lists its commands). */
@@ -261,7 +341,8 @@ export const RUNTIME: Command = {
   description: "Commands:\n" +
     `  configure    ${CONFIGURE.summary}\n` +
     `  unconfigure  ${UNCONFIGURE.summary}\n` +
-    `  status       ${STATUS.summary}`,
+    `  status       ${STATUS.summary}\n` +
+    "  help         Show the help of a command: 'rtconf runtime help configure'.",
   flags: [],
 };
 
@@ -275,10 +356,23 @@ export const ROOT: Command = {
     `  runtime configure    ${CONFIGURE.summary}\n` +
     `  runtime unconfigure  Remove a runtime that 'runtime configure' registered.\n` +
     `  runtime status       Show an engine's runtimes, the default and CDI.\n` +
-    `  hook                 ${HOOK.summary}\n\n` +
-    "Run 'rtconf COMMAND --help' for a command's flags.",
-  flags: [{ names: ["version"], type: "boolean", help: "Print the version." }],
+    `  hook                 ${HOOK.summary}\n` +
+    "  installer            Configure the runtime from nvidia-ctk-installer's environment.\n" +
+    `  version              Print the version.\n` +
+    "  help                 Show the help of a command: 'rtconf help runtime configure'.\n\n" +
+    "Run 'rtconf COMMAND --help' for a command's flags. Flags take one dash or two\n" +
+    "(-runtime=docker), as nvidia-ctk's do.",
+  flags: [{ names: ["version", "v"], type: "boolean", help: "Print the version." }],
 };
 
 /** Every command, for dispatch and for the README's command reference. */
-export const COMMANDS: readonly Command[] = [ROOT, RUNTIME, CONFIGURE, UNCONFIGURE, STATUS, HOOK];
+export const COMMANDS: readonly Command[] = [
+  ROOT,
+  RUNTIME,
+  CONFIGURE,
+  UNCONFIGURE,
+  STATUS,
+  HOOK,
+  INSTALLER,
+  VERSION_COMMAND,
+];

@@ -40,18 +40,52 @@ async function loadSource(
   timeoutMs: number,
 ): Promise<string | undefined> {
   for (const [index, source] of target.configSources.entries()) {
-    if (source === "file") return undefined;
+    if (source === "file") {
+      reporter.debug(`${target.engine.name}: reading the config from its files`);
+      return undefined;
+    }
+    const last = index === target.configSources.length - 1;
+    if (source.startsWith("file=")) {
+      // Another file, read as the engine's own report of its config.
+      const path = await host.path(source.slice("file=".length));
+      const text = await readText(path);
+      if (text !== undefined) {
+        reporter.debug(`${target.engine.name}: reading the config from ${path}`);
+        return text;
+      }
+      if (last) throw new RtconfError(`${path}: the config source does not exist`);
+      reporter.warn(`${path} does not exist; trying the next config source`);
+      continue;
+    }
     const commands = target.engine.configCommands(target.executablePath)
       .map((command) => host.command(command))
       .map(([command, args]): [string, string[]] => [command, [...args]]);
     try {
+      reporter.debug(
+        `${target.engine.name}: running ${commands.map((c) => c.flat().join(" ")).join(", else ")}`,
+      );
       return await firstOutput(commands, timeoutMs);
     } catch (error) {
-      if (index === target.configSources.length - 1) throw error;
+      if (last) throw error;
       reporter.warn(`${(error as Error).message}; trying the next config source`);
     }
   }
   return undefined;
+}
+
+/**
+ * What `--dry-run` prints for one engine, as nvidia-ctk prints it: the text
+ * of each config the engine would read, the drop-in first, each ending in a
+ * newline and separated by a blank line; rtconf's own records are not shown.
+ */
+async function renderResult(plan: Plan, job: Job, host: HostRoot): Promise<string> {
+  const records = new Set(
+    await Promise.all(job.target.engine.records(job.options).map((path) => host.path(path))),
+  );
+  const dropIn = job.target.dropInPath && await host.path(job.target.dropInPath);
+  const files = plan.filter((change) => !records.has(change.path) && change.after !== undefined);
+  files.sort((a, b) => Number(b.path === dropIn) - Number(a.path === dropIn));
+  return files.map(({ after }) => after!.endsWith("\n") ? after! : `${after}\n`).join("\n");
 }
 
 /** Whether a file exists. */
@@ -127,7 +161,9 @@ async function planJob(
   reporter: Reporter,
 ): Promise<Plan> {
   const { engine } = target;
-  const texts: Record<string, string | undefined> = { ...await engineTexts(engine, options, host) };
+  const texts: Record<string, string | undefined> = {
+    ...await engineTexts(engine, options, host, (message) => reporter.debug(message)),
+  };
   const template = await generatingTemplate(
     engine,
     target.configPath,
@@ -208,6 +244,7 @@ export async function runRuntime(
       configPath: target.configPath,
       dropInPath: target.dropInPath,
       source: await loadSource(target, host, reporter, invocation.commandTimeoutMs),
+      ...target.settings,
     };
     const rules = invocation.verb === "configure"
       ? configureRules(target)
@@ -245,7 +282,10 @@ export async function runRuntime(
       const { renderDiff } = await import("../diff.ts");
       reporter.result(renderDiff(plan));
     } else if (invocation.dryRun) {
-      reporter.result(renderPlan(plan));
+      // nvidia-ctk's output for one engine: the resulting config; rtconf's headers for several.
+      reporter.result(
+        plans.length === 1 ? await renderResult(plans[0].plan, jobs[0], host) : renderPlan(plan),
+      );
     }
     if (writes && invocation.restart !== "none") {
       // Remembered before the files change: a kill before the restart leaves it pending.
@@ -311,6 +351,16 @@ export async function runRuntime(
   }
   if (invocation.check) return changed.length === 0 && pending.size === 0 ? 0 : EXIT_CHANGES;
   let status = 0;
+  if (writes && invocation.restart === "none") {
+    // As nvidia-ctk says after writing: the engine runs with the old config until then.
+    for (const { target } of changed) {
+      const how = target.engine.supports.reload ? "signal" : "systemd";
+      reporter.info(
+        `it is recommended that the ${target.engine.name} daemon be restarted to load the ` +
+          `change (--restart=${how} does it when something changed)`,
+      );
+    }
+  }
   if (writes && invocation.restart !== "none") {
     for (const entry of plans) {
       const { target } = entry;
@@ -321,6 +371,7 @@ export async function runRuntime(
         continue;
       }
       if (!changed.includes(entry)) reporter.info(`restarting: ${describePending(record)}`);
+      reporter.debug(`${target.engine.name}: restarting (--restart=${invocation.restart})`);
       const main = mainChange(entry);
       const change = {
         before: record.loaded === undefined ? main?.before : record.loaded ?? undefined,

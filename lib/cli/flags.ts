@@ -1,18 +1,28 @@
 /**
- * A small flag layer over `node:util`'s `parseArgs`: one table describes each
- * flag once, and both parsing and `--help` are made from it.
+ * The flag layer: one table describes each command's flags once, and both
+ * parsing and `--help` are made from it.
+ *
+ * Flags are read as nvidia-ctk's command line library (urfave/cli) reads
+ * them, so that scripts written for nvidia-ctk keep working: a long flag
+ * takes one dash or two (`-runtime=docker`, `--runtime docker`); a string
+ * flag takes its value after `=` or as the next argument (whatever it looks
+ * like); a boolean flag never takes the next argument, and takes after `=`
+ * what Go's `strconv.ParseBool` takes (`1`, `t`, `T`, `TRUE`, `true`,
+ * `True`, `0`, `f`, `F`, `FALSE`, `false`, `False`; `--flag=` is true); an
+ * unknown `-xy` is read as the one-letter flags `-x -y`; `--` ends the flags.
+ * No npm parser reads single-dash long flags and Go's booleans this way, so
+ * this is rtconf's own.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { usageError } from "../errors.ts";
 
 /** One flag of a command. */
 export interface Flag {
   /** The flag's names without dashes; the first is the canonical one. */
   names: string[];
-  /** `string` flags take a value, `boolean` flags take none (or `=true|false`). */
+  /** `string` flags take a value, `boolean` flags take none (or `=VALUE`). */
   type: "string" | "boolean";
   /** The value's placeholder in the help text, e.g. `PATH`. */
   value?: string;
@@ -41,98 +51,179 @@ export interface Command {
 /** Parsed flags by canonical name. */
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
-/** Flags every command takes. */
+/**
+ * Flags every command takes, anywhere on the command line, as nvidia-ctk's
+ * global flags. A command's own flag of the same name wins (`runtime
+ * configure --config` is the engine's config, as in nvidia-ctk).
+ */
 export const GLOBAL_FLAGS: Flag[] = [
-  { names: ["debug", "d"], type: "boolean", help: "Show stack traces and debug messages." },
-  { names: ["quiet"], type: "boolean", help: "Show errors only." },
+  {
+    names: ["debug", "d"],
+    type: "boolean",
+    help: "Print debug messages (what is read, run and planned) and the stack trace of an error.",
+  },
+  {
+    names: ["quiet"],
+    type: "boolean",
+    help: "Print errors and results only; overrides --debug.",
+  },
+  {
+    names: ["config"],
+    type: "string",
+    value: "PATH",
+    help: "nvidia-ctk's global --config: the NVIDIA Container Toolkit's own config " +
+      "file. Accepted for nvidia-ctk's command lines; rtconf does not read it.",
+  },
   { names: ["help", "h"], type: "boolean", help: "Show this help." },
 ];
 
-function dashed(name: string): string {
-  return name.length === 1 ? `-${name}` : `--${name}`;
+/** The flags a command reads: its own, then the global ones it does not define itself. */
+export function commandFlags(command: Command): Flag[] {
+  const own = new Set(command.flags.flatMap((flag) => flag.names));
+  return [
+    ...command.flags,
+    ...GLOBAL_FLAGS.filter((flag) => !flag.names.some((name) => own.has(name))),
+  ];
+}
+
+/** The values Go's `strconv.ParseBool` takes, as nvidia-ctk reads boolean flags. */
+const BOOLEANS: Record<string, boolean> = {
+  "1": true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  "0": false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false,
+};
+
+/**
+ * Reads a boolean as Go's `strconv.ParseBool` does.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseBool } from "./flags.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(parseBool("True"), true);
+ * equal(parseBool("0"), false);
+ * equal(parseBool("yes"), undefined);
+ * ```
+ *
+ * @param text The text.
+ * @returns The boolean, or `undefined` for any other text.
+ */
+export function parseBool(text: string): boolean | undefined {
+  return Object.hasOwn(BOOLEANS, text) ? BOOLEANS[text] : undefined;
+}
+
+/** What `parseFlags` read. */
+export interface Parsed {
+  /** The values, by canonical flag name. */
+  values: FlagValues;
+  /** The arguments that are not flags, in order. */
+  positionals: string[];
 }
 
 /**
- * Parses a command's arguments strictly. Boolean flags also accept
- * `--flag=true` and `--flag=false`, as nvidia-ctk's do.
+ * Parses a command's arguments. For a group of commands, parsing stops at
+ * the first argument that is not a flag (it names a command), and the rest
+ * are returned as positionals unread.
  *
  * @param command The command whose flags apply.
  * @param args The arguments after the command's words.
- * @returns The values by canonical flag name.
- * @throws {RtconfError} exit status 2 for an unknown flag, a missing value or
- * a stray argument.
+ * @param values Values already read (before the command's words), added to.
+ * @returns The values and the positionals.
+ * @throws {RtconfError} exit status 2 for an unknown flag, a missing or
+ * invalid value.
  */
-export function parseFlags(command: Command, args: string[]): FlagValues {
-  const flags = [...command.flags, ...GLOBAL_FLAGS];
-  const canonical = new Map<string, Flag>();
-  for (const flag of flags) for (const name of flag.names) canonical.set(name, flag);
-
-  // parseArgs rejects `--bool=value`: resolve those here.
-  const explicit = new Map<string, boolean>();
-  const rest: string[] = [];
-  for (const arg of args) {
-    const match = /^--([^=]+)=(.*)$/s.exec(arg);
-    const flag = match && canonical.get(match[1]);
-    if (match && flag?.type === "boolean") {
-      if (match[2] !== "true" && match[2] !== "false") {
-        throw usageError(
-          `invalid value "${match[2]}" for flag --${match[1]}: use true or false`,
-        );
-      }
-      explicit.set(flag.names[0], match[2] === "true");
-    } else {
-      rest.push(arg);
-    }
-  }
-
-  const options: Record<
-    string,
-    { type: "string" | "boolean"; short?: string; multiple?: boolean }
-  > = {};
-  for (const flag of flags) {
-    for (const name of flag.names) {
-      if (name.length === 1) continue;
-      const short = flag.names.find((n) => n.length === 1 && name === flag.names[0]);
-      options[name] = {
-        type: flag.type,
-        ...(flag.multiple ? { multiple: true } : {}),
-        ...(short ? { short } : {}),
-      };
-    }
-  }
-
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw usageError(flagErrorMessage(error, command));
-  }
-
-  const values: FlagValues = {};
-  for (const [name, value] of Object.entries(parsed.values)) {
-    const flag = canonical.get(name)!;
-    const key = flag.names[0];
-    if (flag.multiple) {
-      values[key] = [...(values[key] as string[] | undefined ?? []), ...(value as string[])];
-    } else {
-      values[key] = value as string | boolean;
-    }
-  }
-  for (const [key, value] of explicit) values[key] = value;
-  return values;
-}
-
-function flagErrorMessage(error: unknown, command: Command): string {
-  const text = error instanceof Error ? error.message : String(error);
+export function parseFlags(command: Command, args: string[], values: FlagValues = {}): Parsed {
+  const flags = commandFlags(command);
+  const byName = new Map<string, Flag>();
+  for (const flag of flags) for (const name of flag.names) byName.set(name, flag);
   const name = ["rtconf", ...command.words].join(" ");
   const help = `see '${name} --help'`;
-  const unknown = /Unknown option '([^']+)'/.exec(text);
-  if (unknown) return `unknown flag ${unknown[1]} for '${name}'; ${help}`;
-  const positional = /Unexpected argument '([^']+)'/.exec(text);
-  if (positional) return `unexpected argument '${positional[1]}' for '${name}'; ${help}`;
-  const missing = /Option '(?:-\w, )?(--?[^ ']+)[^']*' argument missing/.exec(text);
-  if (missing) return `flag ${missing[1]} needs a value; ${help}`;
-  return `${text.split("\n")[0]}; ${help}`;
+  const positionals: string[] = [];
+
+  const set = (flag: Flag, given: string, value: string | undefined): void => {
+    const key = flag.names[0];
+    if (flag.type === "boolean") {
+      const parsed = value === undefined || value === "" ? true : parseBool(value);
+      if (parsed === undefined) {
+        throw usageError(
+          `invalid value "${value}" for flag ${given}: use true or false (or 1, t, T, TRUE, ` +
+            `True, 0, f, F, FALSE, False); ${help}`,
+        );
+      }
+      values[key] = parsed;
+    } else if (flag.multiple) {
+      values[key] = [...(values[key] as string[] | undefined ?? []), value!];
+    } else {
+      values[key] = value;
+    }
+  };
+
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    // A positional; in a group it names the next command: the rest is its.
+    if (!arg.startsWith("-") || arg === "-" || (arg[1] !== "-" && !/^\p{L}$/u.test(arg[1]))) {
+      if (command.group) {
+        positionals.push(...args.slice(i));
+        break;
+      }
+      positionals.push(arg);
+      continue;
+    }
+    const dashes = arg.startsWith("--") ? 2 : 1;
+    const body = arg.slice(dashes);
+    const at = body.indexOf("=");
+    const flagName = at < 0 ? body : body.slice(0, at);
+    const inline = at < 0 ? undefined : body.slice(at + 1);
+    const given = "-".repeat(dashes) + flagName;
+    const flag = byName.get(flagName);
+    if (flag) {
+      let value = inline;
+      if (flag.type === "string" && value === undefined) {
+        if (i + 1 >= args.length) throw usageError(`flag ${given} needs a value; ${help}`);
+        value = args[++i];
+      }
+      set(flag, given, value);
+      continue;
+    }
+    // -dh: one-letter flags together; the last may take a value.
+    const letters = [...flagName];
+    if (dashes === 1 && letters.length > 1 && letters.every((c) => byName.has(c))) {
+      for (const [index, letter] of letters.entries()) {
+        const short = byName.get(letter)!;
+        const last = index === letters.length - 1;
+        if (short.type === "string" && !last) {
+          throw usageError(`flag -${letter} needs a value; ${help}`);
+        }
+        let value = last ? inline : undefined;
+        if (short.type === "string" && value === undefined) {
+          if (i + 1 >= args.length) throw usageError(`flag -${letter} needs a value; ${help}`);
+          value = args[++i];
+        }
+        set(short, `-${letter}`, value);
+      }
+      continue;
+    }
+    throw usageError(`unknown flag ${given} for '${name}'; ${help}`);
+  }
+  return { values, positionals };
+}
+
+function dashed(name: string): string {
+  return name.length === 1 ? `-${name}` : `--${name}`;
 }
 
 /**
@@ -149,7 +240,7 @@ export function helpText(command: Command): string {
     command.summary,
   ];
   if (command.description) lines.push("", command.description);
-  const rows = [...command.flags, ...GLOBAL_FLAGS].map((flag) => {
+  const rows = commandFlags(command).map((flag) => {
     const names = flag.names.map((name) =>
       dashed(name) + (flag.type === "string" && name.length > 1 ? `=${flag.value ?? "VALUE"}` : "")
     );

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Engine } from "../engines/engine.ts";
+import type { Engine, EngineOptions } from "../engines/engine.ts";
 import { loadEngine } from "../engines/mod.ts";
 import { usageError } from "../errors.ts";
 import { isAbsolute } from "../path.ts";
@@ -28,8 +28,11 @@ export interface EngineTarget {
   configPath: string;
   /** The drop-in file; `""` edits the main config in place. */
   dropInPath: string;
-  /** Where the current config is read from, tried in order. */
-  configSources: ("file" | "command")[];
+  /**
+   * Where the current config is read from, tried in order: `file` (the
+   * files), `command` (the engine's report), `file=PATH` (another file).
+   */
+  configSources: string[];
   /** The engine's executable for the `command` source; `""` for the default. */
   executablePath: string;
   /** The runtimes to register or remove. */
@@ -40,6 +43,8 @@ export interface EngineTarget {
   enableCdi: boolean;
   /** The systemd unit `--restart=systemd` restarts. */
   unit: string;
+  /** The engine's own settings (containerd's runtime type, annotations, legacy config). */
+  settings: Pick<EngineOptions, "runtimeType" | "containerAnnotations" | "legacyConfig">;
 }
 
 /** `runtime configure` or `runtime unconfigure` in config-file mode. */
@@ -70,16 +75,20 @@ export interface RuntimeInvocation {
   k3sTemplate: boolean;
 }
 
-/** Writing an OCI hook file. */
+/** Writing (or removing) an OCI hook file. */
 export interface HookInvocation {
   /** Which kind of invocation. */
   kind: "hook";
   /** The hook executable. */
   hookPath: string;
-  /** The hook file; `""` prints it on stdout. */
+  /** The hook file, as the host sees it; `""` prints it on stdout. */
   output: string;
+  /** Remove the hook file instead. */
+  remove: boolean;
   /** Print instead of writing. */
   dryRun: boolean;
+  /** The host's root as mounted here (`""`: this is the host). */
+  hostRoot: string;
 }
 
 /** What `runtime status` reads. */
@@ -101,23 +110,43 @@ function text(values: FlagValues, name: string): string | undefined {
   return values[name] as string | undefined;
 }
 
+/** The host root a flag names: absolute, `""` for this machine's own. */
+function hostRootOf(values: FlagValues): string {
+  const hostRoot = text(values, "host-root") ?? "";
+  if (hostRoot !== "" && !isAbsolute(hostRoot)) {
+    throw usageError(`the host root "${hostRoot}" is not an absolute path`);
+  }
+  return hostRoot === "/" ? "" : hostRoot;
+}
+
 /**
  * Validates the hook flags.
  *
  * @param values The parsed flags of `rtconf hook` (or of configure in hook mode).
+ * @param remove Remove the hook (`runtime unconfigure --config-mode=oci-hook`).
  * @returns The hook invocation.
  */
-export function hookInvocation(values: FlagValues): HookInvocation {
+export function hookInvocation(values: FlagValues, remove = false): HookInvocation {
   const hookPath = text(values, "hook-path") ?? text(values, "nvidia-runtime-hook-path") ??
     DEFAULT_HOOK_PATH;
   if (!isAbsolute(hookPath)) {
     throw usageError(`the NVIDIA runtime hook path "${hookPath}" is not an absolute path`);
   }
+  const output = text(values, "output") ?? text(values, "oci-hook-path") ?? "";
+  const removing = remove || values.remove === true;
+  if (removing && output === "") {
+    throw usageError("removing a hook needs the file: give --output (--oci-hook-path)");
+  }
+  if (output !== "" && !isAbsolute(output) && hostRootOf(values) !== "") {
+    throw usageError(`the hook file "${output}" is not an absolute path (--host-root)`);
+  }
   return {
     kind: "hook",
     hookPath,
-    output: text(values, "output") ?? text(values, "oci-hook-path") ?? "",
+    output,
+    remove: removing,
     dryRun: values["dry-run"] === true,
+    hostRoot: hostRootOf(values),
   };
 }
 
@@ -146,6 +175,21 @@ function runtimeList(values: FlagValues, engine: Engine): RuntimeSpec[] {
     return resolved;
   };
   const named = (values["runtime-name"] as string[] | undefined) ?? [];
+  if (named.length > 0) {
+    // --runtime-name names every runtime: the flags that name them otherwise would be ignored.
+    for (const flag of ["nvidia-runtime-name", "all-nvidia-runtimes"]) {
+      if (values[flag] !== undefined && values[flag] !== false) {
+        throw usageError(`--runtime-name and --${flag} both name the runtimes: give one of them`);
+      }
+    }
+    if (
+      values["nvidia-runtime-path"] !== undefined && named.every((entry) => entry.includes("="))
+    ) {
+      throw usageError(
+        "--nvidia-runtime-path is not used: every --runtime-name gives its own path",
+      );
+    }
+  }
   const runtimes: RuntimeSpec[] = named.map((entry) => {
     const at = entry.indexOf("=");
     return at < 0
@@ -173,11 +217,15 @@ function runtimeList(values: FlagValues, engine: Engine): RuntimeSpec[] {
   return runtimes;
 }
 
-function configSources(values: FlagValues, engine: Engine, warn: Warn): ("file" | "command")[] {
+function configSources(values: FlagValues, engine: Engine, warn: Warn): string[] {
   const given = text(values, "config-source") ?? "file";
   const sources = given.split(",").map((source) => source.trim());
   for (const source of sources) {
-    if (source !== "file" && source !== "command") {
+    const file = /^file\s*=\s*(.*)$/.exec(source)?.[1];
+    if (file !== undefined && !isAbsolute(file)) {
+      throw usageError(`the config source "${source}" does not name an absolute path`);
+    }
+    if (source !== "file" && source !== "command" && file === undefined) {
       throw usageError(`unrecognized Config Source: ${source}`);
     }
   }
@@ -185,7 +233,23 @@ function configSources(values: FlagValues, engine: Engine, warn: Warn): ("file" 
     warn(`A command Config Source is not supported for ${engine.name}; using file`);
     return ["file"];
   }
-  return sources as ("file" | "command")[];
+  return sources.map((source) => source.replace(/^file\s*=\s*/, "file="));
+}
+
+/** containerd's settings of nvidia-ctk-installer, for an engine that takes them. */
+function engineSettings(values: FlagValues, engine: Engine, warn: Warn): EngineTarget["settings"] {
+  const prefixes = ((values["cdi-annotation-prefixes"] as string[] | undefined) ?? [])
+    .flatMap((entry) => entry.split(",")).map((prefix) => prefix.trim()).filter(Boolean);
+  const given = {
+    ...(values["runtime-type"] !== undefined ? { runtimeType: text(values, "runtime-type") } : {}),
+    ...(prefixes.length > 0 ? { containerAnnotations: prefixes.map((p) => `${p}*`) } : {}),
+    ...(values["use-legacy-config"] === true ? { legacyConfig: true } : {}),
+  };
+  if (engine.supports.runtimeOptions) return given;
+  for (const flag of ["runtime-type", "cdi-annotation-prefixes", "use-legacy-config"]) {
+    if (values[flag] !== undefined) warn(`Ignoring ${flag} flag for ${engine.name}`);
+  }
+  return {};
 }
 
 /**
@@ -206,7 +270,7 @@ export async function runtimeInvocation(
   const mode = text(values, "config-mode") ?? "";
   if (mode === "oci-hook" || mode === "hook") {
     warn(`The "${mode}" config-mode is deprecated; use 'rtconf hook'`);
-    return hookInvocation(values);
+    return hookInvocation(values, verb === "unconfigure");
   }
   const names = (text(values, "runtime") ?? "docker").split(",").map((name) => name.trim());
   const several = names.length > 1;
@@ -276,6 +340,7 @@ export async function runtimeInvocation(
       setAsDefault: defaultName,
       enableCdi,
       unit: text(values, "restart-unit") || engine.defaults.unit,
+      settings: engineSettings(values, engine, warn),
     });
   }
   const k3sTemplate = values["k3s-template"] === true;
@@ -284,15 +349,11 @@ export async function runtimeInvocation(
       "--k3s-template adds runtimes only: set the default with k3s's --default-runtime",
     );
   }
-  const hostRoot = text(values, "host-root") ?? "";
-  if (hostRoot !== "" && !isAbsolute(hostRoot)) {
-    throw usageError(`the host root "${hostRoot}" is not an absolute path`);
-  }
   return {
     kind: "runtime",
     verb,
     targets,
-    hostRoot: hostRoot === "/" ? "" : hostRoot,
+    hostRoot: hostRootOf(values),
     dryRun: values["dry-run"] === true,
     check: values["check"] === true,
     diff: values["diff"] === true,

@@ -17,6 +17,7 @@ import type { HostRoot } from "./host_root.ts";
  * @param engine The engine.
  * @param options Where its configuration is.
  * @param host The host.
+ * @param debug Told each file read.
  * @returns The texts.
  * @throws {RtconfError} for a file that cannot be read.
  */
@@ -24,6 +25,7 @@ export async function engineTexts(
   engine: Engine,
   options: EngineOptions,
   host: HostRoot,
+  debug: (message: string) => void = () => {},
 ): Promise<FileTexts> {
   const texts: Record<string, string | undefined> = {};
   const pending: string[] = [];
@@ -38,7 +40,9 @@ export async function engineTexts(
   while (pending.length > 0) {
     const path = pending.shift()!;
     if (path in texts) continue;
-    const text = await readText(await host.path(path));
+    const file = await host.path(path);
+    const text = await readText(file);
+    debug(`${engine.name}: read ${file}${text === undefined ? " (missing)" : ""}`);
     texts[path] = text;
     if (text !== undefined) { for (const glob of engine.loads(path, text)) await expand(glob); }
   }

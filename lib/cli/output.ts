@@ -44,16 +44,19 @@ export interface Output {
 export class Reporter {
   readonly #output: Output;
   readonly #quiet: boolean;
+  readonly #debug: boolean;
 
   /**
    * A reporter printing to `output`.
    *
    * @param output Where to print.
-   * @param options `quiet`: print results and nothing else.
+   * @param options `quiet`: print results and errors and nothing else;
+   * `debug`: print debug messages too (unless `quiet`).
    */
-  constructor(output: Output, options: { quiet?: boolean } = {}) {
+  constructor(output: Output, options: { quiet?: boolean; debug?: boolean } = {}) {
     this.#output = output;
     this.#quiet = options.quiet === true;
+    this.#debug = options.debug === true && !this.#quiet;
   }
 
   /**
@@ -81,6 +84,15 @@ export class Reporter {
    */
   error(message: string): void {
     this.#output.stderr(`rtconf: ${message}\n`);
+  }
+
+  /**
+   * Says what rtconf reads, runs and decides, on stderr, with `--debug`.
+   *
+   * @param message One line.
+   */
+  debug(message: string): void {
+    if (this.#debug) this.#output.stderr(`rtconf: debug: ${message}\n`);
   }
 
   /**

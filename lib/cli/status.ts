@@ -39,7 +39,8 @@ export async function runStatus(
   const statuses: EngineStatus[] = [];
   for (const target of invocation.targets) {
     const options = { configPath: target.configPath, dropInPath: target.dropInPath };
-    const status = target.engine.status(await engineTexts(target.engine, options, host), options);
+    const texts = await engineTexts(target.engine, options, host, (m) => reporter.debug(m));
+    const status = target.engine.status(texts, options);
     // Files as this machine sees them, under the host root.
     statuses.push({
       ...status,

@@ -52,6 +52,18 @@ export interface EngineOptions {
    * them, and unconfigure removes them with it where they are empty.
    */
   missingDirectories?: readonly string[];
+  /**
+   * The `runtime_type` of a new runtime that copies no existing one
+   * (containerd; default `io.containerd.runc.v2`).
+   */
+  runtimeType?: string;
+  /**
+   * Annotations (patterns such as `cdi.k8s.io/*`) that the engine passes on
+   * to the new runtimes (containerd's `container_annotations`).
+   */
+  containerAnnotations?: string[];
+  /** Read a main config with nothing in it as version 1, and write it so (containerd). */
+  legacyConfig?: boolean;
 }
 
 /** The defaults of an engine, as it is packaged on Linux distributions. */
@@ -96,6 +108,11 @@ export interface EngineSupport {
   readonly relativeRuntimePath: boolean;
   /** Reloading its runtimes on a signal; `undefined`: only a restart loads them. */
   readonly reload?: ReloadSignal;
+  /**
+   * The options `runtimeType`, `containerAnnotations` and `legacyConfig`
+   * (nvidia-ctk-installer's containerd settings).
+   */
+  readonly runtimeOptions?: boolean;
   /**
    * What is wrong with a runtime name for this engine, if anything
    * (Kubernetes runtime handlers are DNS labels; containerd 1.x cannot read

@@ -6,7 +6,13 @@
 
 import { RtconfError } from "../../errors.ts";
 import type { TomlDocument } from "../../formats/toml/document.ts";
-import { copyValue, isTable, type TomlTable, type TomlValue } from "../../formats/toml/values.ts";
+import {
+  copyValue,
+  isTable,
+  sameValue,
+  type TomlTable,
+  type TomlValue,
+} from "../../formats/toml/values.ts";
 import type { Rule } from "../../rules.ts";
 import type { SettingKeys } from "../engine.ts";
 import { templateRuntime } from "../template_runtime.ts";
@@ -82,6 +88,8 @@ export interface CriTarget {
   template: TomlTable | undefined;
   /** `runtime_type` for new runtimes whose template has none. */
   runtimeType: string;
+  /** Annotations new runtimes pass on (`container_annotations`), before the template's. */
+  containerAnnotations: string[];
   /**
    * Whether the first `runtimes` table in this file takes away containerd
    * 1.x's built-in `runc`, so that rtconf must write it too.
@@ -145,10 +153,27 @@ export function newRuntime(target: Omit<CriTarget, "doc">, path: string): TomlTa
     };
   const table: TomlTable = target.template ? copyValue(target.template) : fixed;
   if (!table.runtime_type) table.runtime_type = target.runtimeType;
+  if (target.containerAnnotations.length > 0) {
+    table.container_annotations = withAnnotations(table.container_annotations, target);
+  }
   if (!isTable(table.options)) table.options = {};
   table.options.BinaryName = path;
   if (target.version === 1) table.options.Runtime = path;
   return table;
+}
+
+/** The annotations a runtime passes on: rtconf's, then its own that are not among them. */
+function withAnnotations(
+  existing: TomlValue | undefined,
+  target: Omit<CriTarget, "doc">,
+): string[] {
+  const own = Array.isArray(existing)
+    ? existing.filter((item): item is string => typeof item === "string")
+    : [];
+  return [
+    ...target.containerAnnotations,
+    ...own.filter((a) => !target.containerAnnotations.includes(a)),
+  ];
 }
 
 /**
@@ -190,6 +215,12 @@ function addRuntime(target: CriTarget, name: string, path: string): void {
       ? (keys: string[], value: TomlValue) => doc.set(keys, value)
       : (keys: string[], value: TomlValue) => doc.change(keys, value);
     if (!existing.runtime_type) set([...runtime, "runtime_type"], target.runtimeType);
+    if (target.containerAnnotations.length > 0) {
+      const annotations = withAnnotations(existing.container_annotations, target);
+      if (!sameValue(existing.container_annotations, annotations)) {
+        set([...runtime, "container_annotations"], annotations);
+      }
+    }
     set([...runtime, "options", "BinaryName"], path);
     if (target.version === 1) set([...runtime, "options", "Runtime"], path);
     return;
@@ -197,7 +228,7 @@ function addRuntime(target: CriTarget, name: string, path: string): void {
   if (target.builtInRunc && doc.get(p.runtimes) === undefined && name !== "runc") {
     doc.addTable(
       p.runtime("runc"),
-      builtInRunc(target.runtimeType),
+      builtInRunc(DEFAULT_RUNTIME_TYPE),
       target.operators ? "added" : undefined,
     );
   }

@@ -184,10 +184,10 @@ function mergeV2(into: TomlTable, file: TomlTable): TomlTable {
  *
  * @example Usage
  * ```ts
- * import { mergedConfig } from "./effective.ts";
+ * import { type LoadedFile, mergedConfig } from "./effective.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const files = [
+ * const files: LoadedFile[] = [
  *   { path: "/a", data: { plugins: { cri: { x: 1n, y: 1n } } } },
  *   { path: "/b", data: { plugins: { cri: { y: 2n } } } },
  * ];

@@ -103,6 +103,7 @@ export function planK3sTemplate(
     version,
     plugin,
     runtimeType: DEFAULT_RUNTIME_TYPE,
+    containerAnnotations: [],
     template: criTemplate(view.declared, view.defaultRuntime),
     operators: true,
     builtInRunc: release === "1.x" &&

@@ -31,6 +31,7 @@ export const containerd: Engine<ContainerdOptions> = {
     dropIn: true,
     cdi: true,
     relativeRuntimePath: false,
+    runtimeOptions: true,
     runtimeNameProblem: handlerNameProblem,
   },
   template: k3sTemplate,

@@ -36,12 +36,9 @@ import { configVersion, criPluginId } from "./version.ts";
 
 /**
  * How containerd is configured: where its files are, and what new runtimes
- * get when they copy no existing runtime.
+ * get (`runtimeType`, `containerAnnotations`, `legacyConfig`).
  */
-export interface ContainerdOptions extends EngineOptions {
-  /** `runtime_type` for new runtimes that copy none (default `io.containerd.runc.v2`). */
-  runtimeType?: string;
-}
+export type ContainerdOptions = EngineOptions;
 
 /**
  * Fails unless the tables rtconf edits are tables and `imports` is an array,
@@ -138,12 +135,13 @@ function nodeView(files: readonly LoadedFile[], version: number) {
  * import { planContainerd } from "./plan.ts";
  * import { equal } from "node:assert/strict";
  *
- * const [main, dropIn] = planContainerd(
+ * // The drop-in first: it exists before the import that names it.
+ * const [dropIn, main] = planContainerd(
  *   {},
  *   [{ op: "add-runtime", name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }],
  *   { configPath: "/etc/containerd/config.toml", dropInPath: "/etc/containerd/conf.d/99-nvidia.toml" },
  * );
- * equal(main.after?.includes('imports = ["/etc/containerd/conf.d/*.toml"]'), true);
+ * equal(main.after?.includes('imports = ["/etc/containerd/conf.d/99-nvidia.toml"]'), true);
  * equal(dropIn.after?.includes('BinaryName = "/usr/bin/nvidia-container-runtime"'), true);
  * ```
  *
@@ -163,7 +161,7 @@ export function planContainerd(
   const { configPath, dropInPath } = options;
   const before = texts[configPath];
   const main = new TomlDocument(before ?? "", configPath);
-  const version = configVersion(main.data, configPath);
+  const version = configVersion(main.data, configPath, options.legacyConfig);
   const plugin = criPluginId(version);
   checkShape(main.data, configPath, plugin);
   const inPlace = dropInPath === "" || version === 1;
@@ -179,6 +177,7 @@ export function planContainerd(
     version,
     plugin,
     runtimeType: options.runtimeType ?? DEFAULT_RUNTIME_TYPE,
+    containerAnnotations: options.containerAnnotations ?? [],
     template: criTemplate(view.declared, view.defaultRuntime),
   };
   refuseForeignRuntimes(rules, view.declared, inPlace ? main : undefined, plugin);

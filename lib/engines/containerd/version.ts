@@ -9,7 +9,8 @@ import type { TomlTable } from "../../formats/toml/values.ts";
 
 /**
  * The config version of a containerd config, as nvidia-ctk and containerd
- * read it: no content at all (missing, empty or comments only) is version 2,
+ * read it: no content at all (missing, empty or comments only) is version 2
+ * (1 in nvidia-ctk-installer's legacy mode),
  * content without `version` is version 1, otherwise the integer given.
  *
  * @example Usage
@@ -20,15 +21,17 @@ import type { TomlTable } from "../../formats/toml/values.ts";
  * equal(configVersion({}, "/etc/containerd/config.toml"), 2);
  * equal(configVersion({ root: "/var/lib/containerd" }, "/etc/containerd/config.toml"), 1);
  * equal(configVersion({ version: 3n }, "/etc/containerd/config.toml"), 3);
+ * equal(configVersion({}, "/etc/containerd/config.toml", true), 1);
  * ```
  *
  * @param data The parsed config.
  * @param file The file it came from, for the error message.
+ * @param legacy nvidia-ctk-installer's legacy mode: no content at all is version 1.
  * @returns The version.
  * @throws {RtconfError} when `version` is not an integer.
  */
-export function configVersion(data: TomlTable, file: string): number {
-  if (Object.keys(data).length === 0) return 2;
+export function configVersion(data: TomlTable, file: string, legacy = false): number {
+  if (Object.keys(data).length === 0) return legacy ? 1 : 2;
   const version = data.version;
   if (version === undefined) return 1;
   if (typeof version !== "bigint") {

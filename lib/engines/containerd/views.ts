@@ -122,7 +122,7 @@ function normalized(merged: TomlTable, view: CriView): TomlTable {
 export function containerdViews(texts: FileTexts, options: EngineOptions): EffectiveView[] {
   const files = loadedFiles(texts, options);
   const main = files.find((file) => file.path === options.configPath)!;
-  const version = configVersion(main.data, options.configPath);
+  const version = configVersion(main.data, options.configPath, options.legacyConfig);
   const base = defaults(files, options);
   return readers(version).map((release) => {
     const merged = mergeTables(base, mergedConfig(files, release));
@@ -174,7 +174,7 @@ export function refuseOverrides(
   const files = loadedFiles(texts, options);
   const position = files.findIndex((file) => file.path === owned);
   const main = files.find((file) => file.path === options.configPath)!;
-  const version = configVersion(main.data, options.configPath);
+  const version = configVersion(main.data, options.configPath, options.legacyConfig);
   const hint = owned === options.configPath
     ? "change that file, or use a drop-in that containerd loads after it"
     : "give the drop-in a name that containerd loads after it with --drop-in-config, or change " +

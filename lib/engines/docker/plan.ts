@@ -212,14 +212,15 @@ function refuseForeignRuntimes(
  * import { planDocker } from "./plan.ts";
  * import { equal } from "node:assert/strict";
  *
- * const [change] = planDocker(
+ * // The config, and beside it the record of what it replaced (written first).
+ * const change = planDocker(
  *   { "/etc/docker/daemon.json": '{\n  "log-driver": "journald"\n}\n' },
  *   [
  *     { op: "add-runtime", name: "nvidia", path: "nvidia-container-runtime" },
  *     { op: "set-default", name: "nvidia" },
  *   ],
  *   { configPath: "/etc/docker/daemon.json", dropInPath: "" },
- * );
+ * ).find((file) => file.path === "/etc/docker/daemon.json")!;
  * equal(
  *   change.after,
  *   '{\n  "log-driver": "journald",\n  "runtimes": {\n    "nvidia": {\n      "path": "nvidia-container-runtime"\n    }\n  },\n  "default-runtime": "nvidia"\n}\n',
