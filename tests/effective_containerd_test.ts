@@ -11,7 +11,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { fixture, rtconf } from "./_helpers.ts";
+import { fixture, rtconf, rtconfOk } from "./_helpers.ts";
 import {
   assertOneLine,
   assertSameBytes,
@@ -858,4 +858,22 @@ Deno.test("TOML 1.1 input is refused with its line and column, nothing written",
       });
     });
   }
+});
+
+Deno.test("a version 2 config whose default is 1.x's deprecated default_runtime table: nvidia copies it", async () => {
+  const deprecated = `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.default_runtime]
+  runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".containerd.default_runtime.options]
+  SystemdCgroup = true
+`;
+  await withRoot({ [CONFIG]: deprecated }, async (root) => {
+    const { config, dropIn } = paths(root);
+    await rtconfOk("runtime", "configure", ...containerdArgs({ root, config, dropIn }));
+    for (const series of ["1.6", "1.7"] as const) {
+      const { config: merged } = await dump(series, config);
+      const nvidia = cri(merged).runtimes.nvidia;
+      equal(at(nvidia, "options", "SystemdCgroup"), true, `containerd ${series}`);
+    }
+  });
 });

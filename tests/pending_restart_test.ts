@@ -164,3 +164,17 @@ Deno.test("--restart=signal: a pending reload is done later, or not at all for a
     });
   }
 });
+
+Deno.test("a pending restart is no longer due once unconfigure gives back what the engine loaded", async () => {
+  await withFiles({ "etc/hostname": "node\n" }, async (root) => {
+    const args = ["--runtime=containerd", `--host-root=${root}`];
+    equal((await rtconf("runtime", "configure", ...args, "--restart=systemd")).status, 1);
+    equal((await records(root)).length, 1);
+    const undo = await rtconf("runtime", "unconfigure", ...args);
+    equal(undo.status, 0, undo.stderr);
+    match(undo.stderr, /containerd: its files are as it loaded them: no restart is due/);
+    deepEqual(await records(root), []);
+    equal((await rtconf("runtime", "configure", ...args, "--check")).status, 3, "not configured");
+    equal((await rtconf("runtime", "unconfigure", ...args, "--check")).status, 0);
+  });
+});

@@ -333,6 +333,32 @@ Deno.test("6. nvidia-ctk's drop-in: configure takes it over as rtconf's, unconfi
   });
 });
 
+Deno.test("6. nvidia-ctk's drop-in: a runtime not asked for stays exactly as nvidia-ctk wrote it", async () => {
+  const cdi = `
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia-cdi]
+          privileged_without_host_devices = true
+          runtime_type = "io.containerd.runc.v2"
+
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia-cdi.options]
+            BinaryName = "/usr/bin/nvidia-container-runtime.cdi"
+            SystemdCgroup = true
+`;
+  await withRoot(
+    { [CONFIG]: IMPORTS_CONF_D, [DROP_IN]: NVIDIA_CTK_DROP_IN + cdi },
+    async (root) => {
+      const c = containerdCase(root, "drop-in");
+      const run = await rtconfOk("runtime", "configure", ...containerdArgs(c));
+      match(run.stderr, /nvidia-ctk's drop-in, taken over by rtconf/);
+      for (const series of readers(2)) {
+        const kept = cri((await dump(series, c.config)).config).runtimes["nvidia-cdi"];
+        equal(at(kept, "privileged_without_host_devices"), true, series);
+        equal(at(kept, "options", "SystemdCgroup"), true, series);
+        equal(at(kept, "options", "BinaryName"), "/usr/bin/nvidia-container-runtime.cdi", series);
+      }
+    },
+  );
+});
+
 Deno.test("6. a file at the drop-in path that neither rtconf nor nvidia-ctk wrote is refused", async () => {
   const site =
     '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n[debug]\n  level = "info"\n';
@@ -644,4 +670,44 @@ Deno.test("CRI-O packaged node: configure then unconfigure leaves the effective 
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("unconfigure removes the import of its drop-in even after a formatter lost the note", async () => {
+  const files = {
+    [CONFIG]: 'version = 2\nimports = ["@ROOT@/etc/containerd/site.toml"]\n',
+    "etc/containerd/site.toml": '[debug]\n  level = "info"\n',
+  };
+  await withRoot(
+    files,
+    async (root) => {
+      const c = containerdCase(root, "drop-in");
+      await rtconfOk("runtime", "configure", ...containerdArgs(c));
+      // A formatter rewrites the list over several lines and drops the comment.
+      await Deno.writeTextFile(
+        c.config,
+        `version = 2\nimports = [\n  "${root}/etc/containerd/site.toml",\n  "${c.dropIn}",\n]\n`,
+      );
+      await rtconfOk("runtime", "unconfigure", ...containerdArgs(c));
+      const after = await Deno.readTextFile(c.config);
+      ok(!after.includes("99-nvidia.toml"), after);
+      equal(await Deno.stat(c.dropIn).then(() => true, () => false), false);
+      for (const series of readers(2)) await dump(series, c.config); // containerd starts
+    },
+  );
+});
+
+Deno.test("CRI-O: a drop-in outside crio.conf.d, which CRI-O never loads, is refused", async () => {
+  await withRoot({ "etc/crio/crio.conf": "[crio.runtime]\n" }, async (root) => {
+    const before = await snapshot(root);
+    const run = await rtconf(
+      "runtime",
+      "configure",
+      "--runtime=crio",
+      `--host-root=${root}`,
+      "--drop-in-config=/etc/crio/99-nvidia.toml",
+    );
+    assertOneLine(run, 1, "outside crio.conf.d");
+    match(run.stderr, /CRI-O reads drop-ins from \/etc\/crio\/crio\.conf\.d only/);
+    assertUntouched(before, await snapshot(root), "refused");
+  });
 });

@@ -22,6 +22,7 @@ import type { Reporter } from "./output.ts";
 import { restartEngine } from "./restart.ts";
 import {
   describePending,
+  filesAsLoaded,
   forgetPending,
   type PendingRestart,
   readPending,
@@ -296,6 +297,9 @@ export async function runRuntime(
           configPath: entry.target.configPath,
           reason: "its files changed and rtconf did not get to restart it",
           loaded: mainChange(entry)?.before ?? null,
+          loadedFiles: Object.fromEntries(
+            entry.plan.map((change) => [change.path, change.before ?? null]),
+          ),
           changed: true,
         }, host);
       }
@@ -344,7 +348,14 @@ export async function runRuntime(
   const pending = new Map<EngineTarget, PendingRestart>();
   for (const { target } of plans) {
     const record = await readPending(target.engine.name, target.configPath, host);
-    if (record) pending.set(target, record);
+    if (!record) continue;
+    if (await filesAsLoaded(record)) {
+      // Undone before any restart: the engine runs with what the files hold.
+      if (writes) await forgetPending(target.engine.name, target.configPath, host);
+      reporter.info(`${target.engine.name}: its files are as it loaded them: no restart is due`);
+      continue;
+    }
+    pending.set(target, record);
   }
   if (!writes || invocation.restart === "none") {
     for (const record of pending.values()) reporter.warn(describePending(record));

@@ -27,6 +27,11 @@ export interface PendingRestart {
   reason: string;
   /** The main config's text the running engine loaded (for a reload's check). */
   loaded?: string | null;
+  /**
+   * Every file of the engine's plan as the running engine loaded it, by path
+   * as seen here (`null`: missing): once they are so again, no restart is due.
+   */
+  loadedFiles?: Record<string, string | null>;
 }
 
 /**
@@ -103,6 +108,7 @@ export async function rememberPending(
     since: earlier?.since ?? now,
     lastChange: changed || !earlier ? now : earlier.lastChange,
     ...(earlier && "loaded" in earlier ? { loaded: earlier.loaded } : {}),
+    ...(earlier?.loadedFiles ? { loadedFiles: earlier.loadedFiles } : {}),
   };
   await writePrivate(
     await pendingPath(record.engine, record.configPath, host),
@@ -124,6 +130,21 @@ export async function forgetPending(
   host: HostRoot,
 ): Promise<void> {
   await removeFile(await pendingPath(engine, configPath, host));
+}
+
+/**
+ * Whether the engine's files hold again what the running engine loaded
+ * (configure, then an unconfigure before any restart): then no restart is due.
+ *
+ * @param pending The record.
+ * @returns `true` when every file is as it was loaded.
+ */
+export async function filesAsLoaded(pending: PendingRestart): Promise<boolean> {
+  if (!pending.loadedFiles) return false;
+  for (const [path, text] of Object.entries(pending.loadedFiles)) {
+    if ((await readText(path).catch(() => undefined) ?? null) !== text) return false;
+  }
+  return true;
 }
 
 /**

@@ -10,6 +10,7 @@ import { RtconfError } from "../../errors.ts";
 import { TomlDocument } from "../../formats/toml/document.ts";
 import { noteValue } from "../../formats/toml/notes.ts";
 import {
+  copyValue,
   formatString,
   isTable,
   sameValue,
@@ -17,7 +18,7 @@ import {
   type TomlValue,
   valueAt,
 } from "../../formats/toml/values.ts";
-import { dirname } from "../../path.ts";
+import { dirname, resolve } from "../../path.ts";
 import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
@@ -80,8 +81,13 @@ function ensureImport(main: TomlDocument, version: number, entry: string): void 
   }
 }
 
-/** Takes back the `imports` entry (and `version`) that rtconf added, as its notes say. */
-function removeImport(main: TomlDocument): void {
+/**
+ * Takes back the `imports` entry (and `version`) that rtconf added, as its
+ * notes say; an entry naming rtconf's drop-in, which goes, goes with it even
+ * when a formatter lost the note (containerd 1.x does not start with an
+ * import of a missing file).
+ */
+function removeImport(main: TomlDocument, dropInPath: string): void {
   const note = main.note(["imports"]);
   if (note === "added") {
     main.delete(["imports"]);
@@ -89,6 +95,10 @@ function removeImport(main: TomlDocument): void {
     const entry = noteValue(note);
     main.removeNote(["imports"]);
     if (typeof entry === "string") main.removeItem(["imports"], entry);
+  }
+  const imports = main.get(["imports"]);
+  if (Array.isArray(imports) && imports.includes(dropInPath)) {
+    main.removeItem(["imports"], dropInPath);
   }
   if (main.note(["version"]) === "added" && Object.keys(main.data).length === 1) {
     main.delete(["version"]);
@@ -100,10 +110,17 @@ function configures(rules: readonly Rule[]): boolean {
   return rules.some((rule) => rule.op === "add-runtime");
 }
 
-/** The node's CRI runtimes and default as the newest release that reads them uses them. */
-function nodeView(files: readonly LoadedFile[], version: number) {
-  const release = readers(version).at(-1)!;
-  return criView(mergedConfig(files, release), release, version);
+/**
+ * The node's CRI runtimes and default as the newest release that reads them
+ * uses them; but where containerd 1.x takes its default from the deprecated
+ * `default_runtime` table (which 2.x ignores), as 1.x does: such a config is
+ * one that 1.x runs.
+ */
+function nodeView(files: readonly LoadedFile[], version: number): CriView {
+  const views = readers(version).map((release) =>
+    criView(mergedConfig(files, release), release, version)
+  );
+  return views.find((view) => view.defaultFrom !== undefined) ?? views.at(-1)!;
 }
 
 /**
@@ -184,12 +201,42 @@ export function planContainerd(
   const plan = inPlace
     ? [planInPlace(main, before, rules, target, node)]
     : planDropIn(main, before, texts, rules, options, target, view);
+  const planned: Record<string, string | undefined> = { ...texts };
+  for (const change of plan) planned[change.path] = change.after;
+  refuseMissingImports(texts, planned, options);
   if (configures(rules)) {
-    const planned: Record<string, string | undefined> = { ...texts };
-    for (const change of plan) planned[change.path] = change.after;
     refuseOverrides(planned, rules, options, inPlace ? configPath : dropInPath);
   }
   return plan;
+}
+
+/**
+ * Stops a plan after which a file containerd loads would import, by its
+ * exact path, a file that does not exist where it existed before (or was not
+ * imported): containerd 1.x refuses to start then.
+ */
+function refuseMissingImports(
+  texts: FileTexts,
+  planned: FileTexts,
+  options: ContainerdOptions,
+): void {
+  const missing = (files: FileTexts) =>
+    loadedFiles(files, options).flatMap((file) => {
+      const imports = file.data.imports;
+      if (!Array.isArray(imports)) return [];
+      return imports.filter((item): item is string => typeof item === "string")
+        .map((item) => resolve(dirname(file.path), item))
+        .filter((path) => !path.includes("*") && files[path] === undefined)
+        .map((path) => `${file.path} imports ${path}`);
+    });
+  const before = new Set(missing(texts));
+  const broken = missing(planned).filter((line) => !before.has(line));
+  if (broken.length > 0) {
+    throw new RtconfError(
+      `internal error: after this change ${broken.join(", ")}, which would not exist, and ` +
+        "containerd 1.x would not start; nothing was written; please report this bug",
+    );
+  }
 }
 
 /**
@@ -354,6 +401,8 @@ function planDropIn(
   const dropBefore = texts[dropInPath];
   const previous = dropBefore === undefined ? undefined : new TomlDocument(dropBefore, dropInPath);
   if (previous) refuseForeignDropIn(previous, plugin);
+  const takenOver = previous !== undefined && Object.keys(previous.data).length > 0 &&
+    !dropBefore!.startsWith(writtenHeader("containerd"));
   // The main config's runtimes and default are the operator's: in drop-in
   // mode rtconf changes nothing in it but the import (nvidia-ctk's
   // unconfigure deletes a runtime and a default there that it never wrote).
@@ -409,8 +458,14 @@ function planDropIn(
     const copied = valueAt(copy, ["containerd", "runtimes"]);
     const builtIn = readers(version).includes("1.x") && copied === undefined;
     const drop = { ...target, doc, builtInRunc: builtIn, operators: false };
+    const asked = new Set(needed.flatMap((rule) => rule.op === "add-runtime" ? [rule.name] : []));
     for (const [name, path] of state.runtimes) {
-      applyCriRule(drop, { op: "add-runtime", name, path });
+      // A runtime of nvidia-ctk's drop-in that was not asked for stays as nvidia-ctk wrote it.
+      const kept = takenOver && !asked.has(name)
+        ? valueAt(previous!.data, criKeys(plugin).runtime(name))
+        : undefined;
+      if (isTable(kept)) doc.addTable(criKeys(plugin).runtime(name), copyValue(kept));
+      else applyCriRule(drop, { op: "add-runtime", name, path });
     }
     const keys = criKeys(plugin);
     if (state.defaultRuntime !== undefined) doc.set(keys.defaultRuntime, state.defaultRuntime);
@@ -428,14 +483,27 @@ function planDropIn(
   ) {
     mainAfter = undefined;
   } else {
-    removeImport(main);
+    removeImport(main, dropInPath);
     mainAfter = before === undefined ? undefined : main.text;
   }
   if (dropBefore === undefined && dropAfter === undefined && !configures(rules)) {
     mainAfter = before === undefined ? undefined : mainAfter;
   }
   const config = { path: configPath, before, after: mainAfter };
-  const dropIn = { path: dropInPath, before: dropBefore, after: dropAfter, own: true };
+  const dropIn = {
+    path: dropInPath,
+    before: dropBefore,
+    after: dropAfter,
+    own: true,
+    ...(takenOver && dropAfter !== dropBefore
+      ? {
+        warnings: [
+          `${dropInPath}: nvidia-ctk's drop-in, taken over by rtconf (the runtimes not asked ` +
+          "for stay as they were; runtime unconfigure removes it)",
+        ],
+      }
+      : {}),
+  };
   // What the main config imports exists before the import, and goes after it:
   // containerd never meets an import of a missing file, even if rtconf is killed between.
   return dropAfter === undefined ? [config, dropIn] : [dropIn, config];

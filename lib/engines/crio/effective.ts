@@ -18,7 +18,7 @@ import {
   type TomlTable,
   valueAt,
 } from "../../formats/toml/values.ts";
-import { dirname } from "../../path.ts";
+import { basename, dirname, join } from "../../path.ts";
 import type { Rule } from "../../rules.ts";
 import type { EffectiveView, EngineOptions, FileTexts } from "../engine.ts";
 import type { SettingKeys } from "../engine.ts";
@@ -51,8 +51,8 @@ export interface CrioFile {
 }
 
 /**
- * The drop-in directory CRI-O reads for these options: the drop-in's, or
- * CRI-O's own when rtconf writes no drop-in.
+ * The drop-in directory CRI-O reads: `crio.conf.d` beside its main config
+ * (`/etc/crio/crio.conf.d`, CRI-O's `config_dir`).
  *
  * @example Usage
  * ```ts
@@ -62,11 +62,11 @@ export interface CrioFile {
  * equal(dropInDir({ configPath: "/etc/crio/crio.conf", dropInPath: "" }), "/etc/crio/crio.conf.d");
  * ```
  *
- * @param options The main config and the drop-in.
+ * @param options The main config.
  * @returns The directory.
  */
 export function dropInDir(options: EngineOptions): string {
-  return options.dropInPath === "" ? DROP_IN_DIR : dirname(options.dropInPath);
+  return join(dirname(options.configPath), basename(DROP_IN_DIR));
 }
 
 /** Whether `a` comes before `b` in a walk of their directory tree (each directory's entries sorted). */

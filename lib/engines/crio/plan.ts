@@ -15,7 +15,14 @@ import type { EngineOptions, FileTexts } from "../engine.ts";
 import { isNvidiaRuntime } from "../runtime_names.ts";
 import { templateRuntime } from "../template_runtime.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
-import { CRIO_KEYS, crioFiles, crioView, mergedCrio, refuseCrioOverrides } from "./effective.ts";
+import {
+  CRIO_KEYS,
+  crioFiles,
+  crioView,
+  dropInDir,
+  mergedCrio,
+  refuseCrioOverrides,
+} from "./effective.ts";
 
 const RUNTIME = ["crio", "runtime"];
 
@@ -206,6 +213,13 @@ function nextState(state: DropInState, rules: readonly Rule[]): DropInState {
  */
 export function planCrio(texts: FileTexts, rules: readonly Rule[], options: EngineOptions): Plan {
   const { configPath, dropInPath } = options;
+  const dir = dropInDir(options);
+  if (dropInPath !== "" && !dropInPath.startsWith(`${dir}/`)) {
+    throw new RtconfError(
+      `${dropInPath}: CRI-O reads drop-ins from ${dir} only and would never load this one; ` +
+        `nothing was written: put it in ${dir} with --drop-in-config`,
+    );
+  }
   const configures = rules.some((rule) => rule.op === "add-runtime");
   // The node's own configuration: everything but rtconf's drop-in.
   const node = crioFiles(
