@@ -61,6 +61,30 @@ export function dockerNameProblem(name: string): string | undefined {
 }
 
 /**
+ * What keeps a name from being a podman runtime name: what keeps it from
+ * being Docker's, and a leading `/` (podman takes `--runtime /PATH` as the
+ * executable itself).
+ *
+ * @example Usage
+ * ```ts
+ * import { podmanNameProblem } from "./runtime_names.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(podmanNameProblem("nvidia.cdi"), undefined);
+ * equal(podmanNameProblem("/nvidia"), "podman takes a runtime name that starts with '/' as its executable");
+ * ```
+ *
+ * @param name A runtime name.
+ * @returns The problem, or `undefined` for a valid name.
+ */
+export function podmanNameProblem(name: string): string | undefined {
+  if (name.startsWith("/")) {
+    return "podman takes a runtime name that starts with '/' as its executable";
+  }
+  return dockerNameProblem(name);
+}
+
+/**
  * Whether an executable is one of NVIDIA's container runtimes
  * (`nvidia-container-runtime`, its `.cdi` and `.legacy` modes, wherever
  * installed): such a runtime rtconf may point at another path.
