@@ -323,6 +323,22 @@ Deno.test("a rootless user's own containers.conf: the drop-in goes beside it", a
   });
 });
 
+Deno.test("root's own containers.conf: a drop-in beside it, said to be unread by podman 4", async () => {
+  await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
+    const flags = [`--config=/${ROOT_OWN}`];
+    const run = await ok0(podman("configure", root, ...flags), "configure");
+    match(run.stderr, /containers\.conf\.d\/99-nvidia\.conf: podman 4 as root does not read it/);
+    deepEqual(await toml(root, "root/.config/containers/containers.conf.d/99-nvidia.conf"), {
+      engine: { runtimes: { nvidia: [RUNTIME] } },
+    });
+    await ok0(podman("unconfigure", root, ...flags), "unconfigure");
+    equal(
+      await readOrUndefined(join(root, "root/.config/containers/containers.conf.d/99-nvidia.conf")),
+      undefined,
+    );
+  });
+});
+
 Deno.test("several engines in one run: crio and podman", async () => {
   await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
     const run = await ok0(

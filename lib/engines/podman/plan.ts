@@ -27,7 +27,7 @@ import {
   RUNTIMES,
   runtimesOf,
 } from "./effective.ts";
-import { podmanScope, VENDOR_CONFIG } from "./files.ts";
+import { podmanScope, RELEASES, VENDOR_CONFIG } from "./files.ts";
 
 /** The first line of rtconf's drop-in. */
 const HEADER = writtenHeader("Podman");
@@ -230,5 +230,16 @@ export function planPodman(texts: FileTexts, rules: readonly Rule[], options: En
   const own = plan.filter((change) => change.own || change.before?.startsWith(CREATED_HEADER))
     .map((change) => change.path);
   refusePodmanPlan(texts, planned, rules, options, own);
+  // root's own files: podman 4 reads them for rootless users only.
+  const blind = RELEASES.filter((release) => !readers(options).includes(release));
+  const target = dropInPath || configPath;
+  if (blind.length > 0 && rules.some((rule) => rule.op === "add-runtime")) {
+    const names = blind.map((release) => release.reader).join(", ");
+    return plan.map((change) =>
+      change.path === target
+        ? { ...change, warnings: [`${target}: ${names} as root does not read it`] }
+        : change
+    );
+  }
   return plan;
 }
