@@ -178,7 +178,11 @@ Deno.test("drop-in: no config at all gets the drop-in only, and loses it again",
       equal(
         await Deno.readTextFile(join(root, DROP_IN)),
         "# Written by rtconf (runtime configure) for Podman; 'rtconf runtime unconfigure' " +
-          "removes it.\n\n[engine.runtimes]\n" +
+          "removes it.\n" +
+          "# rtconf: created the directory /etc\n" +
+          "# rtconf: created the directory /etc/containers\n" +
+          "# rtconf: created the directory /etc/containers/containers.conf.d\n" +
+          "\n[engine.runtimes]\n" +
           `nvidia = ["${RUNTIME}"]\n`,
       );
       equal(await readOrUndefined(join(root, SYSTEM)), undefined, "containers.conf created");
@@ -187,6 +191,8 @@ Deno.test("drop-in: no config at all gets the drop-in only, and loses it again",
       equal(shown.defaultRuntime, "crun");
       match(String(shown.engineDefault), /first of crun, runc/);
     });
+    // The directories rtconf created go with its drop-in.
+    deepEqual([...Deno.readDirSync(root)], []);
   });
 });
 

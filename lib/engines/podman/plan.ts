@@ -10,7 +10,7 @@ import { RtconfError } from "../../errors.ts";
 import { TomlDocument } from "../../formats/toml/document.ts";
 import { sameValue, type TomlTable, valueAt } from "../../formats/toml/values.ts";
 import { basename, dirname } from "../../path.ts";
-import { CREATED_HEADER, type Plan, writtenHeader } from "../../plan.ts";
+import { isWrittenWhole, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import { type DropInState, nextDropInState } from "../drop_in_state.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
@@ -227,7 +227,7 @@ export function planPodman(texts: FileTexts, rules: readonly Rule[], options: En
     : planDropIn(texts, rules, dropInPath, nodes);
   const planned: Record<string, string | undefined> = { ...texts };
   for (const change of plan) planned[change.path] = change.after;
-  const own = plan.filter((change) => change.own || change.before?.startsWith(CREATED_HEADER))
+  const own = plan.filter((change) => change.own || isWrittenWhole(change.before))
     .map((change) => change.path);
   refusePodmanPlan(texts, planned, rules, options, own);
   // root's own files: podman 4 reads them for rootless users only.
