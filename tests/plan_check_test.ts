@@ -164,7 +164,7 @@ const CASES: Case[] = [
       'cgroup_manager = "cgroupfs"',
       'runtime = "nvidia"\ncgroup_manager = "cgroupfs"',
     ),
-    refused: /would still hold nvidia as the default runtime/,
+    refused: /would also change engine\.runtime for podman 4/,
   },
 ];
 

@@ -71,6 +71,11 @@ network_backend = "netavark"
 
 type Table = Record<string, unknown>;
 
+/** A stand-in host's root holding `files` (a host root has an `etc`), removed after `fn`. */
+function withHost<T>(files: Record<string, string>, fn: (root: string) => Promise<T>): Promise<T> {
+  return withRoot({ "etc/hostname": "node\n", ...files }, fn);
+}
+
 function podman(command: string, root: string, ...flags: string[]): Promise<Run> {
   return rtconf("runtime", command, "--runtime=podman", `--host-root=${root}`, ...flags);
 }
@@ -173,13 +178,12 @@ Deno.test("podman reads its files in its releases' orders", async (t) => {
 });
 
 Deno.test("drop-in: no config at all gets the drop-in only, and loses it again", async () => {
-  await withRoot({}, async (root) => {
+  await withHost({}, async (root) => {
     await roundTrip(root, [], async () => {
       equal(
         await Deno.readTextFile(join(root, DROP_IN)),
         "# Written by rtconf (runtime configure) for Podman; 'rtconf runtime unconfigure' " +
           "removes it.\n" +
-          "# rtconf: created the directory /etc\n" +
           "# rtconf: created the directory /etc/containers\n" +
           "# rtconf: created the directory /etc/containers/containers.conf.d\n" +
           "\n[engine.runtimes]\n" +
@@ -192,12 +196,12 @@ Deno.test("drop-in: no config at all gets the drop-in only, and loses it again",
       match(String(shown.engineDefault), /first of crun, runc/);
     });
     // The directories rtconf created go with its drop-in.
-    deepEqual([...Deno.readDirSync(root)], []);
+    deepEqual([...Deno.readDirSync(join(root, "etc"))].map((entry) => entry.name), ["hostname"]);
   });
 });
 
 Deno.test("drop-in: a packaged node's files stay as they are; the default is the drop-in's", async () => {
-  await withRoot({ [VENDOR]: VENDOR_TEXT, [SYSTEM]: SITE_TEXT }, async (root) => {
+  await withHost({ [VENDOR]: VENDOR_TEXT, [SYSTEM]: SITE_TEXT }, async (root) => {
     await roundTrip(root, ["--set-as-default"], async () => {
       equal(await Deno.readTextFile(join(root, VENDOR)), VENDOR_TEXT);
       equal(await Deno.readTextFile(join(root, SYSTEM)), SITE_TEXT);
@@ -217,7 +221,7 @@ Deno.test("drop-in: a packaged node's files stay as they are; the default is the
 });
 
 Deno.test("drop-in: --all-nvidia-runtimes, a runtime name that needs quotes", async () => {
-  await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
+  await withHost({ [SYSTEM]: SITE_TEXT }, async (root) => {
     await roundTrip(root, ["--all-nvidia-runtimes"], async () => {
       deepEqual((await toml(root, DROP_IN)).engine, {
         runtimes: {
@@ -236,7 +240,7 @@ Deno.test("drop-in: --all-nvidia-runtimes, a runtime name that needs quotes", as
 Deno.test("drop-in: a runtime and default the node already has need nothing of rtconf's", async () => {
   const node = SITE_TEXT.replace('runtime = "runc"', 'runtime = "nvidia"')
     .replace("runc = [", `nvidia = ["${RUNTIME}"]\nrunc = [`);
-  await withRoot({ [SYSTEM]: node }, async (root) => {
+  await withHost({ [SYSTEM]: node }, async (root) => {
     const before = await snapshot(root);
     for (const command of ["configure", "unconfigure"]) {
       const run = await ok0(podman(command, root, "--set-as-default"), command);
@@ -247,7 +251,7 @@ Deno.test("drop-in: a runtime and default the node already has need nothing of r
 });
 
 Deno.test("in place: only the lines that must change, with notes; unconfigure puts them back", async () => {
-  await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
+  await withHost({ [SYSTEM]: SITE_TEXT }, async (root) => {
     await roundTrip(root, ["--drop-in-config=", "--set-as-default"], async () => {
       const after = await Deno.readTextFile(join(root, SYSTEM));
       deepEqual(lineChanges(SITE_TEXT, after), {
@@ -264,7 +268,7 @@ Deno.test("in place: only the lines that must change, with notes; unconfigure pu
 
 Deno.test("in place: a config without [engine] gets tables of its own, gone again after", async () => {
   const text = '[containers]\nlog_driver = "journald"\n\n[network]\nnetwork_backend = "netavark"\n';
-  await withRoot({ [SYSTEM]: text }, async (root) => {
+  await withHost({ [SYSTEM]: text }, async (root) => {
     await roundTrip(root, ["--drop-in-config=", "--set-as-default"], async () => {
       deepEqual(lineChanges(text, await Deno.readTextFile(join(root, SYSTEM))), {
         removed: [],
@@ -286,7 +290,7 @@ Deno.test("in place: the operator's older NVIDIA runtime is changed with a note,
     "runc = [",
     'nvidia = ["/usr/local/nvidia/toolkit/nvidia-container-runtime"]\nrunc = [',
   );
-  await withRoot({ [SYSTEM]: text }, async (root) => {
+  await withHost({ [SYSTEM]: text }, async (root) => {
     await roundTrip(root, ["--drop-in-config="], async () => {
       const after = await Deno.readTextFile(join(root, SYSTEM));
       ok(
@@ -300,7 +304,7 @@ Deno.test("in place: the operator's older NVIDIA runtime is changed with a note,
 });
 
 Deno.test("in place: a missing containers.conf is created, and removed again", async () => {
-  await withRoot({}, async (root) => {
+  await withHost({}, async (root) => {
     await roundTrip(root, ["--drop-in-config="], async () => {
       const text = await Deno.readTextFile(join(root, SYSTEM));
       ok(text.startsWith(CREATED_HEADER), text);
@@ -311,7 +315,7 @@ Deno.test("in place: a missing containers.conf is created, and removed again", a
 
 Deno.test("a rootless user's own containers.conf: the drop-in goes beside it", async () => {
   const home = "home/ada/.config/containers";
-  await withRoot({ [SYSTEM]: SITE_TEXT, [`${home}/containers.conf`]: "" }, async (root) => {
+  await withHost({ [SYSTEM]: SITE_TEXT, [`${home}/containers.conf`]: "" }, async (root) => {
     const config = `--config=/${home}/containers.conf`;
     await roundTrip(root, [config, "--set-as-default"], async () => {
       deepEqual(await toml(root, `${home}/containers.conf.d/99-nvidia.conf`), {
@@ -330,7 +334,7 @@ Deno.test("a rootless user's own containers.conf: the drop-in goes beside it", a
 });
 
 Deno.test("root's own containers.conf: a drop-in beside it, said to be unread by podman 4", async () => {
-  await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
+  await withHost({ [SYSTEM]: SITE_TEXT }, async (root) => {
     const flags = [`--config=/${ROOT_OWN}`];
     const run = await ok0(podman("configure", root, ...flags), "configure");
     match(run.stderr, /containers\.conf\.d\/99-nvidia\.conf: podman 4 as root does not read it/);
@@ -346,7 +350,7 @@ Deno.test("root's own containers.conf: a drop-in beside it, said to be unread by
 });
 
 Deno.test("several engines in one run: crio and podman", async () => {
-  await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
+  await withHost({ [SYSTEM]: SITE_TEXT }, async (root) => {
     const run = await ok0(
       rtconf("runtime", "configure", "--runtime=crio,podman", `--host-root=${root}`),
       "configure",
@@ -357,7 +361,7 @@ Deno.test("several engines in one run: crio and podman", async () => {
 });
 
 Deno.test("--enable-cdi is ignored with a warning: podman always has CDI", async () => {
-  await withRoot({}, async (root) => {
+  await withHost({}, async (root) => {
     const run = await ok0(podman("configure", root, "--enable-cdi", "--dry-run"), "configure");
     match(run.stderr, /Ignoring cdi\.enabled flag for podman/);
     deepEqual((await status(root)).cdi, { enabled: true, file: "", engineDefault: "always on" });
@@ -371,7 +375,7 @@ async function refused(
   message: RegExp,
   command = "configure",
 ) {
-  await withRoot(files, async (root) => {
+  await withHost(files, async (root) => {
     const before = await snapshot(root);
     const run = await podman(command, root, ...flags);
     assertOneLine(run, 1, flags.join(" "));
@@ -437,7 +441,7 @@ Deno.test("refused: a file read after rtconf's that overrides it, named", async 
       /: podman 5\.0 to 5\.6, podman 5\.7 and later 5\.x would not use runtime nvidia at .*: \/root\/\.config\/containers\/containers\.conf, read after it/,
     ));
   await t.step("a drop-in read before rtconf's does not matter", async () => {
-    await withRoot(
+    await withHost(
       { "etc/containers/containers.conf.d/50-site.conf": '[engine]\nruntime = "crun"\n' },
       async (root) => {
         await roundTrip(root, [
@@ -471,7 +475,7 @@ Deno.test("refused: a file podman 6 would no longer read", async (t) => {
 });
 
 Deno.test("refused: unconfigure that would leave the operator's default undefined", async () => {
-  await withRoot({ [SYSTEM]: SITE_TEXT }, async (root) => {
+  await withHost({ [SYSTEM]: SITE_TEXT }, async (root) => {
     await ok0(podman("configure", root), "configure");
     // The operator makes rtconf's runtime the default in a file of their own.
     const site = join(root, "etc/containers/containers.conf.d/50-site.conf");
@@ -499,7 +503,7 @@ Deno.test("in place, any TOML layout: configure then unconfigure gives back the 
     for await (const entry of Deno.readDir(dir)) {
       const text = await Deno.readTextFile(new URL(entry.name, dir));
       await t.step(`${set}/${entry.name}`, async () => {
-        await withRoot({ [SYSTEM]: text }, async (root) => {
+        await withHost({ [SYSTEM]: text }, async (root) => {
           const flags = ["--drop-in-config=", "--set-as-default"];
           const pending = await podman("configure", root, ...flags, "--check");
           if (pending.status === 1) {

@@ -403,7 +403,7 @@ Deno.test("7. --nvidia-runtime-name=runc is refused by every engine; nothing is 
       [DOCKER]: '{\n  "runtimes": {\n    "runc": {\n      "path": "/usr/bin/runc"\n    }\n  }\n}\n',
     }, ["--runtime=docker"]],
     // podman's built-in runc, which no file names.
-    ["podman", {}, ["--runtime=podman"]],
+    ["podman", { "etc/hostname": "node\n" }, ["--runtime=podman"]],
   ];
   for (const [name, files, flags] of cases) {
     await t.step(name, async () => {
