@@ -6,7 +6,7 @@
  */
 
 import type { EngineName, FileTexts } from "./engines/engine.ts";
-import { loadEngine, planEngine } from "./engines/mod.ts";
+import { defaultDropIn, loadEngine, planEngine } from "./engines/mod.ts";
 import { usageError } from "./errors.ts";
 import type { Plan } from "./plan.ts";
 import { type ConfigureRequest, configureRules, type Rule, unconfigureRules } from "./rules.ts";
@@ -39,9 +39,15 @@ export interface ConfigureOptions extends ConfigureRequest {
 /**
  * The paths come from the options, never from `files`: a plan for the
  * engine's usual paths, made from files that are elsewhere, would write to
- * the machine's own config. Refuses such options.
+ * the machine's own config. Refuses such options. An engine whose drop-in
+ * goes beside its main config (podman: `dropInFor`) needs no `dropInPath`.
  */
-function checkPaths(options: ConfigureOptions, configPath: string, dropInPath: string): void {
+function checkPaths(
+  options: ConfigureOptions,
+  configPath: string,
+  dropInPath: string,
+  dropInFollows: boolean,
+): void {
   const given = Object.keys(options.files);
   if (
     options.configPath === undefined && given.length > 0 &&
@@ -54,7 +60,7 @@ function checkPaths(options: ConfigureOptions, configPath: string, dropInPath: s
   }
   if (
     options.configPath !== undefined && options.dropInPath === undefined && dropInPath !== "" &&
-    options.configPath !== configPath
+    options.configPath !== configPath && !dropInFollows
   ) {
     throw usageError(
       `configPath ${options.configPath} is not ${options.engine}'s usual config: give ` +
@@ -66,10 +72,11 @@ function checkPaths(options: ConfigureOptions, configPath: string, dropInPath: s
 async function plan(options: ConfigureOptions, rules: Rule[]): Promise<Plan> {
   const engine = await loadEngine(options.engine);
   const { configPath, dropInPath } = engine.defaults;
-  checkPaths(options, configPath, dropInPath);
+  checkPaths(options, configPath, dropInPath, engine.dropInFor !== undefined);
+  const config = options.configPath ?? configPath;
   return planEngine(engine, options.files, rules, {
-    configPath: options.configPath ?? configPath,
-    dropInPath: options.dropInPath ?? dropInPath,
+    configPath: config,
+    dropInPath: options.dropInPath ?? defaultDropIn(engine, config),
     source: options.source,
   });
 }

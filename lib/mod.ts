@@ -1,6 +1,6 @@
 /**
  * rtconf registers container runtimes (first of all NVIDIA's) in the
- * configuration of containerd, CRI-O and Docker.
+ * configuration of containerd, CRI-O, Docker and podman.
  *
  * This entry is the runtime-independent core: it takes file texts and returns
  * new texts, with no I/O, and runs on Deno, Node and in browsers. The file
@@ -40,7 +40,14 @@ export type {
   ReloadSignal,
   SettingKeys,
 } from "./engines/engine.ts";
-export { ENGINE_NAMES, engineStatus, isEngineName, loadEngine, planEngine } from "./engines/mod.ts";
+export {
+  defaultDropIn,
+  ENGINE_NAMES,
+  engineStatus,
+  isEngineName,
+  loadEngine,
+  planEngine,
+} from "./engines/mod.ts";
 export type { CdiStatus, EngineStatus, FileText, RuntimeStatus } from "./engines/engine.ts";
 export { renderStatus } from "./engines/status.ts";
 export type { FileChange, Plan } from "./plan.ts";

@@ -499,7 +499,7 @@ export async function crioEffective(
   };
 }
 
-/** TOML 1.1 constructs, each on line 3 of a file; containerd and CRI-O read TOML 1.0. */
+/** TOML 1.1 constructs, each on line 3 of a file; containerd, CRI-O and podman read TOML 1.0. */
 export const TOML_11: [string, string][] = [
   ["a multi-line inline table", 'labels = { a = "1",\n  b = "2" }'],
   ["the escape \\e", 'sandbox = "\\e[0m"'],

@@ -95,7 +95,7 @@ Deno.test("usage errors exit 2 with one line naming the problem and --help", asy
 
 Deno.test("configure validates like nvidia-ctk, in its order", async (t) => {
   const cases: [string[], string][] = [
-    [["--runtime=podman"], "rtconf: unrecognized runtime 'podman'\n"],
+    [["--runtime=rkt"], "rtconf: unrecognized runtime 'rkt'\n"],
     [
       ["--runtime=containerd", "--nvidia-runtime-path=bin/runtime"],
       'rtconf: the NVIDIA runtime path "bin/runtime" is not an absolute path\n',
@@ -172,8 +172,8 @@ Deno.test("--quiet silences what happened and warnings, never results or errors"
     );
     deepEqual(warned, { status: 0, stdout: "", stderr: "" }, "no config-source warning");
 
-    const error = await rtconf("runtime", "configure", "--runtime=podman", "--quiet");
-    deepEqual(error, { status: 2, stdout: "", stderr: "rtconf: unrecognized runtime 'podman'\n" });
+    const error = await rtconf("runtime", "configure", "--runtime=rkt", "--quiet");
+    deepEqual(error, { status: 2, stdout: "", stderr: "rtconf: unrecognized runtime 'rkt'\n" });
     const status = await rtconf("runtime", "status", `--host-root=${root}`, "--quiet");
     equal(status.status, 0);
     match(status.stdout, /^docker: default runtime runc/);

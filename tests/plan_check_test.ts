@@ -64,6 +64,12 @@ const containerdFiles = {
 };
 const crioFiles = { configPath: "/etc/crio/crio.conf", dropInPath: "" };
 const dockerFiles = { configPath: "/etc/docker/daemon.json", dropInPath: "" };
+const podmanFiles = {
+  configPath: "/etc/containers/containers.conf",
+  dropInPath: "/etc/containers/containers.conf.d/99-nvidia.conf",
+};
+const CONTAINERS_CONF = '[engine]\ncgroup_manager = "cgroupfs"\n\n[engine.runtimes]\n' +
+  'runc = ["/usr/local/sbin/runc", "/usr/bin/runc"]\n';
 
 const CASES: Case[] = [
   {
@@ -131,6 +137,34 @@ const CASES: Case[] = [
     options: dockerFiles,
     spoil: edit("daemon.json", '"log-driver"', '"default-runtime": "nvidia",\n  "log-driver"'),
     refused: /would also change default-runtime/,
+  },
+  {
+    engine: "podman",
+    what: "the drop-in loses the runtime",
+    texts: { [podmanFiles.configPath]: CONTAINERS_CONF },
+    options: podmanFiles,
+    spoil: edit("99-nvidia.conf", /^nvidia = .*$/m, ""),
+    refused: /would not hold runtime nvidia at \/usr\/bin\/nvidia-container-runtime for podman 4/,
+  },
+  {
+    engine: "podman",
+    what: "in place, runc's first executable changes on the way",
+    texts: { [podmanFiles.configPath]: CONTAINERS_CONF },
+    options: { ...podmanFiles, dropInPath: "" },
+    spoil: edit("containers.conf", '"/usr/local/sbin/runc", ', ""),
+    refused: /would also change engine\.runtimes\.runc\.path/,
+  },
+  {
+    engine: "podman",
+    what: "in place, the runtime becomes the default, unasked",
+    texts: { [podmanFiles.configPath]: CONTAINERS_CONF },
+    options: { ...podmanFiles, dropInPath: "" },
+    spoil: edit(
+      "containers.conf",
+      'cgroup_manager = "cgroupfs"',
+      'runtime = "nvidia"\ncgroup_manager = "cgroupfs"',
+    ),
+    refused: /would also change engine\.runtime for podman 4/,
   },
 ];
 

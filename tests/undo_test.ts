@@ -194,6 +194,7 @@ Deno.test("3. an empty config edited in place comes back empty, not removed", as
     ["containerd", CONFIG, ["--runtime=containerd", "--drop-in-config="]],
     ["CRI-O", "etc/crio/crio.conf", ["--runtime=crio", "--drop-in-config="]],
     ["Docker", DOCKER, ["--runtime=docker"]],
+    ["podman", "etc/containers/containers.conf", ["--runtime=podman", "--drop-in-config="]],
   ];
   for (const [name, path, flags] of cases) {
     for (const text of ["", "\n", ...(name === "Docker" ? ["{}\n", "{ }", "{}"] : ["# site\n"])]) {
@@ -401,6 +402,8 @@ Deno.test("7. --nvidia-runtime-name=runc is refused by every engine; nothing is 
     ["Docker", {
       [DOCKER]: '{\n  "runtimes": {\n    "runc": {\n      "path": "/usr/bin/runc"\n    }\n  }\n}\n',
     }, ["--runtime=docker"]],
+    // podman's built-in runc, which no file names.
+    ["podman", { "etc/hostname": "node\n" }, ["--runtime=podman"]],
   ];
   for (const [name, files, flags] of cases) {
     await t.step(name, async () => {
@@ -440,7 +443,7 @@ Deno.test("10. a symlinked config whose target rtconf created: the target goes, 
 });
 
 Deno.test("11. unconfigure removes the directories configure created, and only when empty", async (t) => {
-  for (const engine of ["containerd", "crio"]) {
+  for (const engine of ["containerd", "crio", "podman"]) {
     await t.step(`${engine}: nothing left`, async () => {
       await withRoot({ "etc/hostname": "node\n" }, async (root) => {
         const args = [`--runtime=${engine}`, `--host-root=${root}`];
@@ -523,6 +526,21 @@ const EDITS: EditCase[] = [
     files: { "etc/crio/crio.conf": '[crio.runtime]\ndefault_runtime = "crun"\n' },
     flags: ["--runtime=crio", "--set-as-default"],
     edit: { path: "etc/crio/crio.conf", append: "\n[crio.metrics]\nenable_metrics = true\n" },
+  },
+  {
+    name: "podman in place",
+    files: { "etc/containers/containers.conf": '[engine]\nruntime = "crun"\n' },
+    flags: ["--runtime=podman", "--drop-in-config=", "--set-as-default"],
+    edit: { path: "etc/containers/containers.conf", append: "\n[network]\ndns_bind_port = 53\n" },
+  },
+  {
+    name: "podman drop-in",
+    files: { "etc/containers/containers.conf": '[engine]\nruntime = "crun"\n' },
+    flags: ["--runtime=podman", "--set-as-default"],
+    edit: {
+      path: "etc/containers/containers.conf",
+      append: '\n[engine.runtimes]\nkata = ["/usr/bin/kata-runtime"]\n',
+    },
   },
 ];
 

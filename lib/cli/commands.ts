@@ -14,8 +14,8 @@ const RUNTIME_FLAGS: Flag[] = [
     names: ["runtime"],
     type: "string",
     value: "ENGINE",
-    help: "The container engine: containerd, crio or docker; several, comma-separated, " +
-      "configure each with the same runtimes in one run.",
+    help: "The container engine: containerd, crio, docker or podman; several, " +
+      "comma-separated, configure each with the same runtimes in one run.",
     default: "docker",
   },
   {
@@ -23,7 +23,8 @@ const RUNTIME_FLAGS: Flag[] = [
     type: "string",
     value: "PATH",
     help: "The engine's config file (default: /etc/containerd/config.toml, " +
-      "/etc/crio/crio.conf or /etc/docker/daemon.json).",
+      "/etc/crio/crio.conf, /etc/docker/daemon.json or /etc/containers/containers.conf; " +
+      "for podman, a rootless user's own containers.conf).",
   },
   {
     names: ["drop-in-config"],
@@ -31,7 +32,8 @@ const RUNTIME_FLAGS: Flag[] = [
     value: "PATH",
     help: 'The drop-in file to write instead of the main config; "" edits the ' +
       "main config in place (default: /etc/containerd/conf.d/99-nvidia.toml, " +
-      "/etc/crio/crio.conf.d/99-nvidia.toml; none for docker).",
+      "/etc/crio/crio.conf.d/99-nvidia.toml, 99-nvidia.conf in the .d directory of " +
+      "podman's containers.conf; none for docker).",
   },
   {
     names: ["config-source"],
@@ -59,9 +61,9 @@ const RUNTIME_FLAGS: Flag[] = [
     names: ["nvidia-runtime-path", "runtime-path"],
     type: "string",
     value: "PATH",
-    help: "The runtime executable; absolute for containerd and crio " +
+    help: "The runtime executable; absolute for containerd, crio and podman " +
       "(default: nvidia-container-runtime, /usr/bin/nvidia-container-runtime " +
-      "for containerd and crio).",
+      "for containerd, crio and podman).",
   },
   {
     names: ["runtime-name"],
@@ -239,13 +241,14 @@ export const STATUS: Command = {
   summary:
     "Show an engine's runtimes, their executables, the default, CDI, and the files that hold them.",
   description: "Reads the files as the engine does: containerd's config and its imports,\n" +
-    "crio.conf and crio.conf.d, daemon.json.",
+    "crio.conf and crio.conf.d, daemon.json, podman's containers.conf files.",
   flags: [
     {
       names: ["runtime"],
       type: "string",
       value: "ENGINE",
-      help: "The container engine: containerd, crio or docker; several, comma-separated.",
+      help: "The container engine: containerd, crio, docker or podman; several, " +
+        "comma-separated.",
       default: "docker",
     },
     {
@@ -259,7 +262,8 @@ export const STATUS: Command = {
       type: "string",
       value: "PATH",
       help: "For CRI-O: a file in the drop-in directory to read (default: " +
-        "/etc/crio/crio.conf.d/99-nvidia.toml); containerd's come from its imports.",
+        "/etc/crio/crio.conf.d/99-nvidia.toml); containerd's come from its imports, " +
+        "podman's from its .d directories.",
     },
     RUNTIME_FLAGS.find((flag) => flag.names[0] === "host-root")!,
     { names: ["json"], type: "boolean", help: "Print JSON." },
@@ -351,7 +355,7 @@ export const ROOT: Command = {
   words: [],
   group: true,
   summary: "rtconf registers container runtimes (first of all NVIDIA's) in the\n" +
-    "configuration of containerd, CRI-O and Docker, and writes OCI hooks.",
+    "configuration of containerd, CRI-O, Docker and podman, and writes OCI hooks.",
   description: "Commands:\n" +
     `  runtime configure    ${CONFIGURE.summary}\n` +
     `  runtime unconfigure  Remove a runtime that 'runtime configure' registered.\n` +

@@ -6,7 +6,7 @@
  */
 
 import type { Engine, EngineOptions } from "../engines/engine.ts";
-import { loadEngine } from "../engines/mod.ts";
+import { defaultDropIn, loadEngine } from "../engines/mod.ts";
 import { usageError } from "../errors.ts";
 import { isAbsolute } from "../path.ts";
 import type { RuntimeSpec } from "../rules.ts";
@@ -313,7 +313,7 @@ export async function runtimeInvocation(
     const sources = configSources(values, engine, warn);
 
     const configPath = text(values, "config") || engine.defaults.configPath;
-    const dropInPath = text(values, "drop-in-config") ?? engine.defaults.dropInPath;
+    const dropInPath = text(values, "drop-in-config") ?? defaultDropIn(engine, configPath);
     if (dropInPath !== "" && !engine.supports.dropIn) {
       throw usageError(`runtime ${engine.name} does not support drop-in configs`);
     }
@@ -383,10 +383,11 @@ export async function statusInvocation(values: FlagValues): Promise<StatusInvoca
   const targets: StatusInvocation["targets"] = [];
   for (const name of names) {
     const engine = await loadEngine(name);
+    const configPath = text(values, "config") || engine.defaults.configPath;
     targets.push({
       engine,
-      configPath: text(values, "config") || engine.defaults.configPath,
-      dropInPath: text(values, "drop-in-config") ?? engine.defaults.dropInPath,
+      configPath,
+      dropInPath: text(values, "drop-in-config") ?? defaultDropIn(engine, configPath),
     });
   }
   const hostRoot = text(values, "host-root") ?? "";

@@ -15,7 +15,7 @@ import type { Rule } from "../rules.ts";
 /**
  * The container engines rtconf configures.
  */
-export type EngineName = "containerd" | "crio" | "docker";
+export type EngineName = "containerd" | "crio" | "docker" | "podman";
 
 /**
  * The current text of each file an engine reads, by path; `undefined` for a
@@ -255,6 +255,11 @@ export interface EngineStatus {
   defaultRuntime: string;
   /** The file that sets it (`""`: the engine's built-in default). */
   defaultFile: string;
+  /**
+   * How the engine chooses its default, in words, when no file sets it and
+   * the choice depends on the machine (podman: the first runtime installed).
+   */
+  engineDefault?: string;
   /** CDI. */
   cdi: CdiStatus;
   /**
@@ -312,6 +317,15 @@ export interface Engine<Options extends EngineOptions = EngineOptions> {
   readonly supports: EngineSupport;
   /** The tool that may generate its config from a template, if any. */
   readonly template?: ConfigTemplate;
+  /**
+   * The drop-in rtconf writes for a main config when none is given, where
+   * that depends on the main config (podman: beside a rootless user's
+   * `containers.conf`); without it, `defaults.dropInPath`.
+   *
+   * @param configPath The main config.
+   * @returns The drop-in.
+   */
+  dropInFor?(configPath: string): string;
   /**
    * The commands that print the engine's effective config, tried in order;
    * none for an engine that has no such command.

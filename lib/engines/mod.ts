@@ -29,15 +29,16 @@ import { checkPlan } from "./plan_check.ts";
  * import { deepEqual } from "node:assert/strict";
  *
  * const engines = await Promise.all(ENGINE_NAMES.map(loadEngine));
- * deepEqual(engines.map((engine) => engine.title), ["containerd", "CRI-O", "Docker"]);
+ * deepEqual(engines.map((engine) => engine.title), ["containerd", "CRI-O", "Docker", "Podman"]);
  * ```
  */
-export const ENGINE_NAMES: readonly EngineName[] = ["containerd", "crio", "docker"];
+export const ENGINE_NAMES: readonly EngineName[] = ["containerd", "crio", "docker", "podman"];
 
 const LOADERS: Record<EngineName, () => Promise<Engine>> = {
   containerd: async () => (await import("./containerd/mod.ts")).containerd,
   crio: async () => (await import("./crio/mod.ts")).crio,
   docker: async () => (await import("./docker/mod.ts")).docker,
+  podman: async () => (await import("./podman/mod.ts")).podman,
 };
 
 /**
@@ -53,7 +54,7 @@ const LOADERS: Record<EngineName, () => Promise<Engine>> = {
  * ```
  *
  * @param name A name.
- * @returns `true` for `containerd`, `crio` and `docker`.
+ * @returns `true` for `containerd`, `crio`, `docker` and `podman`.
  */
 export function isEngineName(name: string): name is EngineName {
   return Object.hasOwn(LOADERS, name);
@@ -79,6 +80,30 @@ export function isEngineName(name: string): name is EngineName {
 export function loadEngine(name: string): Promise<Engine> {
   if (!isEngineName(name)) return Promise.reject(usageError(`unrecognized runtime '${name}'`));
   return LOADERS[name]();
+}
+
+/**
+ * The drop-in rtconf writes for an engine's main config when none is given.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultDropIn, loadEngine } from "@rtconf/rtconf";
+ * import { equal } from "node:assert/strict";
+ *
+ * const podman = await loadEngine("podman");
+ * equal(defaultDropIn(podman, "/etc/containers/containers.conf"), "/etc/containers/containers.conf.d/99-nvidia.conf");
+ * equal(
+ *   defaultDropIn(podman, "/home/ada/.config/containers/containers.conf"),
+ *   "/home/ada/.config/containers/containers.conf.d/99-nvidia.conf",
+ * );
+ * ```
+ *
+ * @param engine The engine.
+ * @param configPath Its main config.
+ * @returns The drop-in (`""`: the engine has none).
+ */
+export function defaultDropIn(engine: Engine, configPath: string): string {
+  return engine.dropInFor?.(configPath) ?? engine.defaults.dropInPath;
 }
 
 /**
@@ -223,5 +248,5 @@ export async function engineStatus(
   const engine = await loadEngine(name);
   const texts = Object.fromEntries(files.map((file) => [file.path, file.text]));
   const configPath = files[0]?.path ?? engine.defaults.configPath;
-  return engine.status(texts, { configPath, dropInPath: engine.defaults.dropInPath });
+  return engine.status(texts, { configPath, dropInPath: defaultDropIn(engine, configPath) });
 }

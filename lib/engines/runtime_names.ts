@@ -1,8 +1,12 @@
 /**
- * Which runtime names the engines can use.
+ * Which runtime names the engines can use, and which of the node's runtimes
+ * rtconf may take over.
  *
  * @module
  */
+
+import { RtconfError } from "../errors.ts";
+import type { AddRuntimeRule } from "../rules.ts";
 
 /**
  * What keeps a name from being a Kubernetes runtime handler, which CRI
@@ -57,6 +61,30 @@ export function dockerNameProblem(name: string): string | undefined {
 }
 
 /**
+ * What keeps a name from being a podman runtime name: what keeps it from
+ * being Docker's, and a leading `/` (podman takes `--runtime /PATH` as the
+ * executable itself).
+ *
+ * @example Usage
+ * ```ts
+ * import { podmanNameProblem } from "./runtime_names.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(podmanNameProblem("nvidia.cdi"), undefined);
+ * equal(podmanNameProblem("/nvidia"), "podman takes a runtime name that starts with '/' as its executable");
+ * ```
+ *
+ * @param name A runtime name.
+ * @returns The problem, or `undefined` for a valid name.
+ */
+export function podmanNameProblem(name: string): string | undefined {
+  if (name.startsWith("/")) {
+    return "podman takes a runtime name that starts with '/' as its executable";
+  }
+  return dockerNameProblem(name);
+}
+
+/**
  * Whether an executable is one of NVIDIA's container runtimes
  * (`nvidia-container-runtime`, its `.cdi` and `.legacy` modes, wherever
  * installed): such a runtime rtconf may point at another path.
@@ -75,4 +103,41 @@ export function dockerNameProblem(name: string): string | undefined {
  */
 export function isNvidiaRuntime(executable: string): boolean {
   return /(^|\/)nvidia-container-runtime(\.[a-z]+)?$/.test(executable);
+}
+
+/**
+ * Refuses to take over a runtime of the node's that is not one of NVIDIA's
+ * (e.g. `--nvidia-runtime-name=runc`): pointing it at another executable
+ * would change what every container of that runtime runs.
+ *
+ * @example Usage
+ * ```ts
+ * import { refuseForeignRuntime } from "./runtime_names.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * const rule = { op: "add-runtime" as const, name: "nvidia", path: "/usr/bin/nvidia-container-runtime" };
+ * refuseForeignRuntime(rule, "/usr/local/bin/nvidia-container-runtime");
+ * throws(
+ *   () => refuseForeignRuntime({ ...rule, name: "runc" }, "/usr/bin/runc"),
+ *   /the node's runtime runc runs \/usr\/bin\/runc, not an NVIDIA runtime/,
+ * );
+ * ```
+ *
+ * @param rule The runtime asked for.
+ * @param executable What the node's runtime of that name runs (`""`: nothing said).
+ * @param options `shown`: the words for what it runs, when not `executable`;
+ * `file`: the file the message names first.
+ * @throws {RtconfError} for a runtime that is neither NVIDIA's nor at the path asked for.
+ */
+export function refuseForeignRuntime(
+  rule: AddRuntimeRule,
+  executable: string,
+  options: { shown?: string; file?: string } = {},
+): void {
+  if (executable === rule.path || isNvidiaRuntime(executable)) return;
+  throw new RtconfError(
+    `${options.file ? `${options.file}: ` : ""}the node's runtime ${rule.name} runs ` +
+      `${options.shown ?? executable}, not an NVIDIA runtime: rtconf does not take it over; ` +
+      "give the NVIDIA runtime another name",
+  );
 }

@@ -164,7 +164,7 @@ export function renderStatus(status: EngineStatus): string {
     : `${cdi.enabled ? "enabled" : "disabled"} (${cdi.file || cdi.engineDefault || "built in"})`;
   const lines = [
     `${status.engine}: default runtime ${status.defaultRuntime} (${
-      where(status.defaultFile)
+      status.engineDefault ? `built in: ${status.engineDefault}` : where(status.defaultFile)
     }), CDI ${cdiText}`,
     `  files: ${status.files.length ? status.files.join(", ") : "none"}`,
   ];

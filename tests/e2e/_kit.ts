@@ -553,7 +553,12 @@ export class Work {
   async runInNamespace(
     cmd: string,
     args: string[],
-    options: { log: string; env?: Record<string, string>; timeoutMs?: number },
+    options: {
+      log: string;
+      env?: Record<string, string>;
+      binds?: [string, string][];
+      timeoutMs?: number;
+    },
   ): Promise<number> {
     const proc = await this.spawn(cmd, args, options);
     const status = await Promise.race([

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { RtconfError } from "../../errors.ts";
 import type { TomlDocument } from "../../formats/toml/document.ts";
 import {
   copyValue,
@@ -15,6 +14,7 @@ import {
 } from "../../formats/toml/values.ts";
 import type { Rule } from "../../rules.ts";
 import type { SettingKeys } from "../engine.ts";
+import { expectTable } from "../in_place.ts";
 import { templateRuntime } from "../template_runtime.ts";
 
 /** The runtime type nvidia-ctk fills in. */
@@ -185,13 +185,6 @@ function withAnnotations(
  */
 export function builtInRunc(runtimeType: string): TomlTable {
   return { runtime_type: runtimeType, sandbox_mode: "podsandbox", options: {} };
-}
-
-function expectTable(doc: TomlDocument, keys: string[]): void {
-  const value: TomlValue | undefined = doc.get(keys);
-  if (value !== undefined && !isTable(value)) {
-    throw new RtconfError(`${doc.file}: ${keys.join(".")} is not a table`);
-  }
 }
 
 /** Whether rtconf added the table of runtime `name` to the file (its header says so). */

@@ -22,7 +22,8 @@ import { dirname, resolve } from "../../path.ts";
 import { CREATED_HEADER, type FileChange, type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
-import { isNvidiaRuntime } from "../runtime_names.ts";
+import { type DropInState, nextDropInState } from "../drop_in_state.ts";
+import { refuseForeignRuntime } from "../runtime_names.ts";
 import {
   applyCriRule,
   criKeys,
@@ -257,12 +258,7 @@ function refuseForeignRuntimes(
     if (main?.headerNote(criKeys(plugin).runtime(rule.name)) === "added") continue; // rtconf's own
     const binary = valueAt(table, ["options", "BinaryName"]);
     const executable = typeof binary === "string" ? binary : "";
-    if (executable !== rule.path && !isNvidiaRuntime(executable)) {
-      throw new RtconfError(
-        `the node's runtime ${rule.name} runs ${executable || "runc"}, not an NVIDIA runtime: ` +
-          "rtconf does not take it over; give the NVIDIA runtime another name",
-      );
-    }
+    refuseForeignRuntime(rule, executable, { shown: executable || "runc" });
   }
 }
 
@@ -301,16 +297,6 @@ function planInPlace(
   return { path: main.file, before, after };
 }
 
-/** What rtconf keeps in its drop-in from one run to the next. */
-interface DropInState {
-  /** Its runtimes, by name, with their executables, in order. */
-  runtimes: Map<string, string>;
-  /** The default it sets, if any. */
-  defaultRuntime?: string;
-  /** CDI as it sets it, if it does. */
-  cdi?: boolean;
-}
-
 /**
  * What an earlier run left in the drop-in: the runtimes that are rtconf's
  * (not the copied section's, nor the built-in runc it added), the default
@@ -344,37 +330,6 @@ function previousState(
   const cdi = valueAt(previous.data, keys.cdi);
   if (typeof cdi === "boolean" && cdi !== valueAt(copy, keys.cdi.slice(2))) state.cdi = cdi;
   return state;
-}
-
-/** The rules applied to what rtconf keeps in its drop-in. */
-function nextState(state: DropInState, rules: readonly Rule[]): DropInState {
-  const next: DropInState = { ...state, runtimes: new Map(state.runtimes) };
-  for (const rule of rules) {
-    switch (rule.op) {
-      case "add-runtime":
-        next.runtimes.set(rule.name, rule.path);
-        break;
-      case "remove-runtime":
-        next.runtimes.delete(rule.name);
-        break;
-      case "set-default":
-        next.defaultRuntime = rule.name;
-        break;
-      case "unset-default":
-        if (next.defaultRuntime === rule.name) delete next.defaultRuntime;
-        break;
-      case "enable-cdi":
-        next.cdi = true;
-        break;
-      case "disable-cdi":
-        delete next.cdi;
-        break;
-    }
-  }
-  if (next.defaultRuntime !== undefined && !next.runtimes.has(next.defaultRuntime)) {
-    delete next.defaultRuntime;
-  }
-  return next;
 }
 
 /** The CRI section containerd 1.x would use from these files: the last file's that has one. */
@@ -447,7 +402,7 @@ function planDropIn(
     }
     return true;
   });
-  const state = nextState(earlier, needed);
+  const state = nextDropInState(earlier, needed);
 
   let dropAfter: string | undefined;
   if (state.runtimes.size > 0) {

@@ -9,10 +9,12 @@
 import { RtconfError } from "../../errors.ts";
 import { TomlDocument } from "../../formats/toml/document.ts";
 import { isTable, sameValue, type TomlTable, valueAt } from "../../formats/toml/values.ts";
-import { CREATED_HEADER, type Plan, writtenHeader } from "../../plan.ts";
+import { type Plan, writtenHeader } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
-import { isNvidiaRuntime } from "../runtime_names.ts";
+import { type DropInState, nextDropInState } from "../drop_in_state.ts";
+import { expectTable, planInPlace, undoChange } from "../in_place.ts";
+import { refuseForeignRuntime } from "../runtime_names.ts";
 import { templateRuntime } from "../template_runtime.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
 import {
@@ -49,13 +51,6 @@ export function isOciRuntime(table: TomlTable): boolean {
     table.runtime_config_path === undefined;
 }
 
-function expectTable(doc: TomlDocument, keys: string[]): void {
-  const value = doc.get(keys);
-  if (value !== undefined && !isTable(value)) {
-    throw new RtconfError(`${doc.file}: ${keys.join(".")} is not a table`);
-  }
-}
-
 /** The table of a new runtime: the template's settings, then the runtime's own. */
 function runtimeTable(template: TomlTable | undefined, path: string): TomlTable {
   return { ...(template ?? {}), runtime_path: path, runtime_type: "oci" };
@@ -66,7 +61,7 @@ function applyRule(doc: TomlDocument, rule: Rule, template: TomlTable | undefine
   switch (rule.op) {
     case "add-runtime": {
       const keys = CRIO_KEYS.runtime(rule.name);
-      for (let i = 1; i <= keys.length; i++) expectTable(doc, keys.slice(0, i));
+      expectTable(doc, keys);
       if (isTable(doc.get(keys))) {
         // The operator's runtime keeps a note of what rtconf changes in it.
         const set = doc.headerNote(keys) === "added"
@@ -88,7 +83,7 @@ function applyRule(doc: TomlDocument, rule: Rule, template: TomlTable | undefine
         return;
       }
       for (const key of ["runtime_path", "runtime_type"]) {
-        if (doc.note([...keys, key]) !== undefined) doc.restore([...keys, key]);
+        undoChange(doc, [...keys, key]);
       }
       return;
     }
@@ -98,12 +93,7 @@ function applyRule(doc: TomlDocument, rule: Rule, template: TomlTable | undefine
       return;
     case "unset-default":
       // Only a default that rtconf set: one without a note is the operator's.
-      if (
-        doc.get(CRIO_KEYS.defaultRuntime) === rule.name &&
-        doc.note(CRIO_KEYS.defaultRuntime) !== undefined
-      ) {
-        doc.restore(CRIO_KEYS.defaultRuntime);
-      }
+      undoChange(doc, CRIO_KEYS.defaultRuntime, rule.name);
       return;
     case "enable-cdi":
     case "disable-cdi":
@@ -126,21 +116,11 @@ function refuseForeignRuntimes(
     if (main?.headerNote(CRIO_KEYS.runtime(rule.name)) === "added") continue; // rtconf's own
     const path = runtimes[rule.name].runtime_path;
     const executable = typeof path === "string" ? path : "";
-    if (executable !== rule.path && !isNvidiaRuntime(executable)) {
-      throw new RtconfError(
-        `the node's runtime ${rule.name} runs ${executable || rule.name}, not an NVIDIA runtime: ` +
-          "rtconf does not take it over; give the NVIDIA runtime another name",
-      );
-    }
+    refuseForeignRuntime(rule, executable, { shown: executable || rule.name });
   }
 }
 
-/** What rtconf keeps in its drop-in: its runtimes (with their executables) and the default. */
-interface DropInState {
-  runtimes: Map<string, string>;
-  defaultRuntime?: string;
-}
-
+/** What an earlier run left in the drop-in: its runtimes and the default. */
 function previousState(previous: TomlDocument | undefined): DropInState {
   const state: DropInState = { runtimes: new Map() };
   if (!previous) return state;
@@ -152,22 +132,6 @@ function previousState(previous: TomlDocument | undefined): DropInState {
   const named = valueAt(previous.data, CRIO_KEYS.defaultRuntime);
   if (typeof named === "string" && state.runtimes.has(named)) state.defaultRuntime = named;
   return state;
-}
-
-function nextState(state: DropInState, rules: readonly Rule[]): DropInState {
-  const next: DropInState = { ...state, runtimes: new Map(state.runtimes) };
-  for (const rule of rules) {
-    if (rule.op === "add-runtime") next.runtimes.set(rule.name, rule.path);
-    else if (rule.op === "remove-runtime") next.runtimes.delete(rule.name);
-    else if (rule.op === "set-default") next.defaultRuntime = rule.name;
-    else if (rule.op === "unset-default" && next.defaultRuntime === rule.name) {
-      delete next.defaultRuntime;
-    }
-  }
-  if (next.defaultRuntime !== undefined && !next.runtimes.has(next.defaultRuntime)) {
-    delete next.defaultRuntime;
-  }
-  return next;
 }
 
 /**
@@ -243,7 +207,7 @@ export function planCrio(texts: FileTexts, rules: readonly Rule[], options: Engi
     : undefined;
   refuseForeignRuntimes(rules, view.runtimes, main);
   const plan = dropInPath === ""
-    ? planInPlace(texts, rules, configPath, template)
+    ? planInPlace(texts, rules, configPath, (doc, rule) => applyRule(doc, rule, template))
     : planDropIn(texts, rules, dropInPath, template);
   if (configures) {
     const planned: Record<string, string | undefined> = { ...texts };
@@ -251,24 +215,6 @@ export function planCrio(texts: FileTexts, rules: readonly Rule[], options: Engi
     refuseCrioOverrides(planned, rules, options, dropInPath || configPath);
   }
   return plan;
-}
-
-function planInPlace(
-  texts: FileTexts,
-  rules: readonly Rule[],
-  configPath: string,
-  template: TomlTable | undefined,
-): Plan {
-  const before = texts[configPath];
-  const configures = rules.some((rule) => rule.op === "add-runtime");
-  const created = before === undefined && configures;
-  const doc = new TomlDocument(created ? CREATED_HEADER : before ?? "", configPath);
-  for (const rule of rules) applyRule(doc, rule, template);
-  // A file rtconf created goes when nothing but its header is left.
-  const after = doc.text === CREATED_HEADER || (before === undefined && doc.text === "")
-    ? undefined
-    : doc.text;
-  return [{ path: configPath, before, after }];
 }
 
 function planDropIn(
@@ -298,7 +244,7 @@ function planDropIn(
       );
     }
   }
-  const state = nextState(previousState(previous), rules);
+  const state = nextDropInState(previousState(previous), rules);
   if (state.runtimes.size === 0) {
     return [{ path: dropInPath, before, after: undefined, own: true, readWhole: true }];
   }

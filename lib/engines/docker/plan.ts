@@ -10,8 +10,7 @@ import type { Plan } from "../../plan.ts";
 import type { Rule } from "../../rules.ts";
 import type { EngineOptions, FileTexts } from "../engine.ts";
 import type { SettingKeys } from "../engine.ts";
-import { RtconfError } from "../../errors.ts";
-import { isNvidiaRuntime } from "../runtime_names.ts";
+import { refuseForeignRuntime } from "../runtime_names.ts";
 import { type DockerRestore, type Previous, readRestore, restorePath } from "./restore.ts";
 
 /**
@@ -176,12 +175,7 @@ function refuseForeignRuntimes(
     if (rule.op !== "add-runtime" || restore.runtimes?.[rule.name]) continue;
     if (!objectAt(doc, ["runtimes"]) || !objectAt(doc, ["runtimes", rule.name])) continue;
     const path = runtimePath(doc, rule.name) ?? "";
-    if (path !== rule.path && !isNvidiaRuntime(path)) {
-      throw new RtconfError(
-        `${doc.file}: the node's runtime ${rule.name} runs ${path || "nothing"}, not an NVIDIA ` +
-          "runtime: rtconf does not take it over; give the NVIDIA runtime another name",
-      );
-    }
+    refuseForeignRuntime(rule, path, { shown: path || "nothing", file: doc.file });
   }
 }
 

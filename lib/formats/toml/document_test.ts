@@ -827,6 +827,6 @@ Deno.test("a TOML 1.1 text is refused with its line and column, as the engines w
       error instanceof RtconfError &&
       error.message ===
         `${FILE}: invalid TOML at line 2, column 21: a newline in an inline table (TOML 1.1); ` +
-          "containerd and CRI-O read TOML 1.0",
+          "containerd, CRI-O and podman read TOML 1.0",
   );
 });

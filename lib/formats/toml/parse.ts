@@ -57,7 +57,7 @@ export function parseToml(text: string, file: string): TomlTable {
     throw new RtconfError(
       `${file}: invalid TOML at ${
         position(text, feature.offset)
-      }: ${feature.reason}; containerd and CRI-O read TOML 1.0`,
+      }: ${feature.reason}; containerd, CRI-O and podman read TOML 1.0`,
     );
   }
   return data;
