@@ -5,7 +5,8 @@
 #
 #   bash scripts/build-parsers.sh          # rebuild lib/formats/parsers/wasm.ts
 #   bash scripts/build-parsers.sh --check  # rebuild into a temp dir; exit 1 if the
-#                                          # committed module differs
+#                                          # committed module differs (or main.go is
+#                                          # not gofmt-formatted)
 #
 # The packages are pinned (PACKAGES below): the same versions always give the
 # same bytes (Go with -trimpath and no build id, wasm-opt, gzip level 9 by the
@@ -97,6 +98,10 @@ if [[ ! -e "$TREE/.complete" ]]; then
     dpkg -x "$DEB" "$TREE"
   done
   : >"$TREE/.complete"
+fi
+
+if ((check)) && [[ -n "$("$TREE/usr/lib/go-$GO_VERSION/bin/gofmt" -l "$SOURCE")" ]]; then
+  die "lib/formats/parsers/main.go is not gofmt-formatted"
 fi
 
 out=$(mktemp -d)
