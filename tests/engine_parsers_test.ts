@@ -422,3 +422,21 @@ Deno.test("engine parsers: the fixtures and the TOML corpus go through every par
   }
   deepEqual(differ, KNOWN);
 });
+
+Deno.test("engine parsers: a config of 1 MB goes through every parser (Go's runtime sleeps while it collects garbage)", async () => {
+  let text = await Deno.readTextFile(
+    new URL("./fixtures/containerd/default-1.7.toml", import.meta.url),
+  );
+  for (let i = 0; i < 6000; i++) {
+    text += `\n[plugins."example.v1.plugin-${i}"]\n  setting = "${
+      "x".repeat(100)
+    }"\n  number = ${i}\n`;
+  }
+  ok(text.length > 1_000_000);
+  const ours = parseToml(text, "/c.toml");
+  for (const parser of TOML_PARSERS) {
+    const decoded = parsers.decode(parser, text);
+    ok("value" in decoded, parser);
+    equal(Object.keys(decoded.value.plugins as object).length, Object.keys(ours.plugins).length);
+  }
+});

@@ -2,9 +2,10 @@
  * The few WASI (preview 1) functions a Go reactor built for `GOOS=wasip1`
  * calls when it neither reads files nor starts programs: no arguments, no
  * environment (so no `GODEBUG`, and BurntSushi's TOML 1.1 switch is off), no
- * preopened directories, the clocks, random bytes, and writes to standard
- * error kept for the message of a Go panic. Every other function answers
- * `ENOSYS`.
+ * preopened directories, the clocks, random bytes, sleeps (Go's runtime
+ * sleeps a little while it collects garbage; with one thread there is
+ * nothing to wait for, so a sleep ends at once), and writes to standard error
+ * kept for the message of a Go panic. Every other function answers `ENOSYS`.
  *
  * @module
  */
@@ -41,6 +42,10 @@ export interface GoReactorImports {
  * equal(functions.fd_write(2, 0, 1, 16), 0);
  * equal(wasi.stderr(), "panic");
  * equal(functions.fd_prestat_get(3, 0), 8);
+ * // A sleep of 1 ms (a clock subscription with userdata 7) ends at once.
+ * new DataView(memory.buffer).setBigUint64(128, 7n, true);
+ * equal(functions.poll_oneoff(128, 256, 1, 20), 0);
+ * equal(new DataView(memory.buffer).getBigUint64(256, true), 7n);
  * ```
  *
  * @returns The imports.
@@ -94,7 +99,19 @@ export function goReactorImports(): GoReactorImports {
     fd_fdstat_set_flags: unsupported,
     fd_read: unsupported,
     fd_close: unsupported,
-    poll_oneoff: unsupported,
+    poll_oneoff: (subscriptions: number, events: number, count: number, done: number): number => {
+      // Every subscription (48 bytes: userdata, then its type) happens now: an event (32
+      // bytes: userdata, no error, the type) for each.
+      for (let i = 0; i < count; i++) {
+        const subscription = subscriptions + 48 * i;
+        const event = events + 32 * i;
+        new Uint8Array(memory!.buffer, event, 32).fill(0);
+        view().setBigUint64(event, view().getBigUint64(subscription, true), true);
+        view().setUint8(event + 10, view().getUint8(subscription + 8));
+      }
+      view().setUint32(done, count, true);
+      return SUCCESS;
+    },
   };
   return {
     imports: { wasi_snapshot_preview1: functions },
