@@ -39,9 +39,9 @@ function configure(dir: string, stderr: "null" | "piped" = "null"): Deno.ChildPr
       "--set-as-default",
     ],
     cwd: ROOT,
-    // The write takes about a sixth of the run (reading and checking 400 KB by the engines'
+    // The write takes about a third of the run (reading and checking 400 KB by the engines'
     // parsers takes the rest), so that several kill points fall into it.
-    env: { SLOW_WRITE_MS: "5", NO_COLOR: "1" },
+    env: { SLOW_WRITE_MS: "10", NO_COLOR: "1" },
     stdout: "null",
     stderr,
   }).spawn();
