@@ -66,4 +66,5 @@ export type {
 } from "./rules.ts";
 export { configureRules, unconfigureRules } from "./rules.ts";
 export type { TomlTable, TomlValue } from "./formats/toml/values.ts";
+export type { EngineParser } from "./formats/parsers/mod.ts";
 export { VERSION } from "./version.ts";

@@ -16,7 +16,8 @@
  * 3. scaling: in-place dry-run configure of generated containerd configs of
  *    250, 2,500 and 25,000 lines; the time must grow at most linearly.
  * 4. breakdown: what the start-up time is made of (a smol-toml-only bundle,
- *    Node built-ins, `--version`, a minified bundle, no code cache).
+ *    the engines' parsers alone, Node built-ins, `--version`, a minified
+ *    bundle, no code cache).
  *
  * Wall time is measured here around each spawn (`performance.now()`), peak RSS
  * by `/usr/bin/time -f %M`. The variants compared are interleaved, round by
@@ -451,24 +452,41 @@ async function scaling(ctx: Context): Promise<void> {
   );
 }
 
-async function breakdown(ctx: Context): Promise<void> {
-  console.log(`## 4. Breakdown: what the start-up time is made of\n`);
-  const config = await containerdConfig(ctx);
-  // smol-toml alone, bundled the same way: the parser's own start-up and one parse.
-  const smolEntry = join(ctx.scratch, "smol_entry.ts");
-  const smolBundle = join(ctx.scratch, "smol.js");
-  await Deno.writeTextFile(
-    smolEntry,
-    `import { parse } from "smol-toml";\n` +
-      `parse(Deno.readTextFileSync(Deno.args[0]), { integersAsBigInt: true });\n`,
-  );
+/** Bundles a script (`deno bundle`, with the project's imports) into the scratch dir. */
+async function bundleEntry(ctx: Context, name: string, code: string): Promise<string> {
+  const entry = join(ctx.scratch, `${name}_entry.ts`);
+  const bundle = join(ctx.scratch, `${name}.js`);
+  await Deno.writeTextFile(entry, code);
   const bundled = await new Deno.Command(DENO, {
-    args: ["bundle", "--config", join(ROOT, "deno.json"), "-o", smolBundle, smolEntry],
+    args: ["bundle", "--config", join(ROOT, "deno.json"), "-o", bundle, entry],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!bundled.success) throw new Error(decoder.decode(bundled.stderr));
+  return bundle;
+}
+
+async function breakdown(ctx: Context): Promise<void> {
+  console.log(`## 4. Breakdown: what the start-up time is made of\n`);
+  const config = await containerdConfig(ctx);
+  // smol-toml alone, bundled the same way: the parser's own start-up and one parse.
+  const smolBundle = await bundleEntry(
+    ctx,
+    "smol",
+    `import { parse } from "smol-toml";\n` +
+      `parse(Deno.readTextFileSync(Deno.args[0]), { integersAsBigInt: true });\n`,
+  );
+  // The engines' parsers alone: decompress, compile and start the WebAssembly module, then
+  // read the config with containerd 1.x's and 2.x's parsers, as the check before writing does.
+  const parsersBundle = await bundleEntry(
+    ctx,
+    "parsers",
+    `import { loadEngineParsers } from "${join(ROOT, "lib/formats/parsers/mod.ts")}";\n` +
+      `const parsers = await loadEngineParsers();\nconst text = Deno.readTextFileSync(Deno.args[0]);\n` +
+      `for (const parser of ["go-toml-v1", "go-toml-v2"] as const) {\n` +
+      `  if ("error" in parsers.decode(parser, text)) throw new Error(parser);\n}\n`,
+  );
   // The Node built-ins the CLI imports: loading them starts Deno's Node compatibility layer.
   const nodeScript = join(ctx.scratch, "node_builtins.js");
   await Deno.writeTextFile(
@@ -484,6 +502,10 @@ async function breakdown(ctx: Context): Promise<void> {
     {
       label: "smol-toml alone: parse the config (bundle)",
       procs: [run("-A", "--no-config", smolBundle, config)],
+    },
+    {
+      label: "the engines' parsers alone: load, read the config with go-toml v1 and v2 (bundle)",
+      procs: [run("-A", "--no-config", parsersBundle, config)],
     },
     {
       label: "node:util parseArgs + node:path alone",
@@ -516,7 +538,7 @@ async function breakdown(ctx: Context): Promise<void> {
   console.log(
     `Sizes: rtconf.js ${kib(BUNDLE)}, minified ${kib(minified)}, smol-toml bundle ${
       kib(smolBundle)
-    }\n`,
+    }, parsers bundle ${kib(parsersBundle)}\n`,
   );
 }
 

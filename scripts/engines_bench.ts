@@ -45,17 +45,17 @@ const containerdTexts = {
 };
 const containerdConfigured = after(
   containerdTexts,
-  planEngine(containerd, containerdTexts, configure, CONTAINERD),
+  await planEngine(containerd, containerdTexts, configure, CONTAINERD),
 );
 
-Deno.bench("containerd: configure, drop-in", { group: "containerd", baseline: true }, () => {
-  planEngine(containerd, containerdTexts, configure, CONTAINERD);
+Deno.bench("containerd: configure, drop-in", { group: "containerd", baseline: true }, async () => {
+  await planEngine(containerd, containerdTexts, configure, CONTAINERD);
 });
-Deno.bench("containerd: configure, in place", { group: "containerd" }, () => {
-  planEngine(containerd, containerdTexts, configure, CONTAINERD_IN_PLACE);
+Deno.bench("containerd: configure, in place", { group: "containerd" }, async () => {
+  await planEngine(containerd, containerdTexts, configure, CONTAINERD_IN_PLACE);
 });
-Deno.bench("containerd: unconfigure, drop-in", { group: "containerd" }, () => {
-  planEngine(containerd, containerdConfigured, unconfigure, CONTAINERD);
+Deno.bench("containerd: unconfigure, drop-in", { group: "containerd" }, async () => {
+  await planEngine(containerd, containerdConfigured, unconfigure, CONTAINERD);
 });
 
 // CRI-O's crio.conf.
@@ -65,29 +65,32 @@ const CRIO = {
 };
 const CRIO_IN_PLACE = { ...CRIO, dropInPath: "" };
 const crioTexts = { [CRIO.configPath]: await fixture("crio/crio.conf") };
-const crioConfigured = after(crioTexts, planEngine(crio, crioTexts, configure, CRIO));
+const crioConfigured = after(crioTexts, await planEngine(crio, crioTexts, configure, CRIO));
 
-Deno.bench("crio: configure, drop-in", { group: "crio", baseline: true }, () => {
-  planEngine(crio, crioTexts, configure, CRIO);
+Deno.bench("crio: configure, drop-in", { group: "crio", baseline: true }, async () => {
+  await planEngine(crio, crioTexts, configure, CRIO);
 });
-Deno.bench("crio: configure, in place", { group: "crio" }, () => {
-  planEngine(crio, crioTexts, configure, CRIO_IN_PLACE);
+Deno.bench("crio: configure, in place", { group: "crio" }, async () => {
+  await planEngine(crio, crioTexts, configure, CRIO_IN_PLACE);
 });
-Deno.bench("crio: unconfigure, drop-in", { group: "crio" }, () => {
-  planEngine(crio, crioConfigured, unconfigure, CRIO);
+Deno.bench("crio: unconfigure, drop-in", { group: "crio" }, async () => {
+  await planEngine(crio, crioConfigured, unconfigure, CRIO);
 });
 
 // Docker's daemon.json.
 const DOCKER = { configPath: "/etc/docker/daemon.json", dropInPath: "" };
 const dockerTexts = { [DOCKER.configPath]: await fixture("docker/indent-4.json") };
-const dockerConfigured = after(dockerTexts, planEngine(docker, dockerTexts, configure, DOCKER));
+const dockerConfigured = after(
+  dockerTexts,
+  await planEngine(docker, dockerTexts, configure, DOCKER),
+);
 
-Deno.bench("docker: configure", { group: "docker", baseline: true }, () => {
-  planEngine(docker, dockerTexts, configure, DOCKER);
+Deno.bench("docker: configure", { group: "docker", baseline: true }, async () => {
+  await planEngine(docker, dockerTexts, configure, DOCKER);
 });
-Deno.bench("docker: configure, no file", { group: "docker" }, () => {
-  planEngine(docker, {}, configure, DOCKER);
+Deno.bench("docker: configure, no file", { group: "docker" }, async () => {
+  await planEngine(docker, {}, configure, DOCKER);
 });
-Deno.bench("docker: unconfigure", { group: "docker" }, () => {
-  planEngine(docker, dockerConfigured, unconfigure, DOCKER);
+Deno.bench("docker: unconfigure", { group: "docker" }, async () => {
+  await planEngine(docker, dockerConfigured, unconfigure, DOCKER);
 });

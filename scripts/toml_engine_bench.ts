@@ -32,13 +32,13 @@ Deno.bench("smol-toml parse (the floor: a strict parse)", { group: "edit" }, () 
 Deno.bench(
   "rtconf: in place (parse, scan, edit, re-parse)",
   { group: "edit", baseline: true },
-  () => {
-    planEngine(containerd, { [CONFIG]: text }, rules, { configPath: CONFIG, dropInPath: "" });
+  async () => {
+    await planEngine(containerd, { [CONFIG]: text }, rules, { configPath: CONFIG, dropInPath: "" });
   },
 );
 
-Deno.bench("rtconf: drop-in (main + generated drop-in)", { group: "edit" }, () => {
-  planEngine(containerd, { [CONFIG]: text }, rules, {
+Deno.bench("rtconf: drop-in (main + generated drop-in)", { group: "edit" }, async () => {
+  await planEngine(containerd, { [CONFIG]: text }, rules, {
     configPath: CONFIG,
     dropInPath: "/etc/containerd/conf.d/99-nvidia.toml",
   });

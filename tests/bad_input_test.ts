@@ -221,9 +221,25 @@ Deno.test("CRLF line endings are kept, new lines included", async () => {
   );
 });
 
-Deno.test("a UTF-8 byte order mark is kept", async () => {
-  await roundTrip("\uFEFF" + CONFIG, ["--set-as-default"], (after) => {
+Deno.test("a UTF-8 byte order mark is kept where containerd reads it (version 1: 1.x only)", async () => {
+  const v1 = 'root = "/var/lib/containerd"\n[plugins.cri.containerd.runtimes.runc]\n' +
+    'runtime_type = "io.containerd.runc.v2"\n';
+  await roundTrip("\uFEFF" + v1, ["--set-as-default"], (after) => {
     ok(after.config.startsWith("\uFEFF"));
     equal(after.config.indexOf("\uFEFF", 1), -1);
+  });
+});
+
+Deno.test("a byte order mark in a version 2 config, which containerd 2.x cannot read, is refused", async () => {
+  await withFiles({ "config.toml": "\uFEFF" + CONFIG }, async (dir) => {
+    const before = await bytesOf(dir);
+    const run = await rtconf("runtime", "configure", ...args(dir, "--set-as-default"));
+    equal(run.status, 1);
+    equal(
+      run.stderr,
+      `rtconf: ${dir}/config.toml: containerd 2.0 and 2.1 cannot read it (go-toml v2.2.1 at ` +
+        "line 1, column 1: invalid character at start of key: ï); nothing was written\n",
+    );
+    deepEqual(await bytesOf(dir), before);
   });
 });

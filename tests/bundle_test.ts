@@ -65,7 +65,8 @@ Deno.test("bundle: one self-contained file runs the CLI on real configs", async 
       const code = await Deno.readTextFile(bundle);
       deepEqual(foreignImports(code), []);
       equal(code.includes("npm:"), false);
-      ok(code.length > 50_000 && code.length < 1_000_000, `odd size: ${code.length}`);
+      // The engines' parsers are about 1.8 MB of it (WebAssembly, gzip, base64).
+      ok(code.length > 1_850_000 && code.length < 2_500_000, `odd size: ${code.length}`);
     });
 
     await t.step("--version", async () => {

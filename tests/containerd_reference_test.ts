@@ -21,7 +21,11 @@ function at(data: unknown, ...path: string[]): unknown {
 }
 
 /** `AddRuntime("test", "/usr/bin/test", setAsDefault)` on a source config: the plan. */
-function planTest(source: string, setAsDefault: boolean, dropIn = DROP_IN): FileChange[] {
+function planTest(
+  source: string,
+  setAsDefault: boolean,
+  dropIn = DROP_IN,
+): Promise<FileChange[]> {
   return planEngine(
     containerd,
     { [CONFIG]: source === "" ? undefined : source },
@@ -34,8 +38,8 @@ function planTest(source: string, setAsDefault: boolean, dropIn = DROP_IN): File
 }
 
 /** `AddRuntime("test", "/usr/bin/test", setAsDefault)` on a source config; the drop-in's values. */
-function addTest(source: string, setAsDefault: boolean, dropIn = DROP_IN): Table {
-  const plan = planTest(source, setAsDefault, dropIn);
+async function addTest(source: string, setAsDefault: boolean, dropIn = DROP_IN): Promise<Table> {
+  const plan = await planTest(source, setAsDefault, dropIn);
   // Version 1 configs are edited in place, whatever the drop-in path.
   const file = plan.find((change) => change.path === dropIn) ?? plan[0];
   return parse(file.after!, { integersAsBigInt: true }) as Table;
@@ -62,8 +66,8 @@ BinaryName = "/usr/bin/runc"
 SystemdCgroup = true
 `;
 
-Deno.test("§6.2 empty config, not the default runtime", () => {
-  const data = addTest("", false);
+Deno.test("§6.2 empty config, not the default runtime", async () => {
+  const data = await addTest("", false);
   // nvidia-ctk writes `version = 2`; rtconf's drop-in has none, so containerd reads it in the
   // main file's version (a drop-in's version would change how the files before it are read).
   equal(data.version, undefined);
@@ -74,8 +78,8 @@ Deno.test("§6.2 empty config, not the default runtime", () => {
   equal(at(data, ...V2, "default_runtime_name"), undefined);
 });
 
-Deno.test("§6.2 empty config, set as default runtime", () => {
-  const data = addTest("", true);
+Deno.test("§6.2 empty config, set as default runtime", async () => {
+  const data = await addTest("", true);
   deepEqual(at(data, ...V2, "runtimes", "test"), {
     ...FALLBACK,
     options: { BinaryName: "/usr/bin/test" },
@@ -83,8 +87,8 @@ Deno.test("§6.2 empty config, set as default runtime", () => {
   equal(at(data, ...V2, "default_runtime_name"), "test");
 });
 
-Deno.test("§6.2 an empty runtime_type copied from runc is replaced with the default", () => {
-  const data = addTest(
+Deno.test("§6.2 an empty runtime_type copied from runc is replaced with the default", async () => {
+  const data = await addTest(
     RUNC_V2.replace('runtime_type = "io.containerd.runc.v1"', 'runtime_type = ""'),
     false,
   );
@@ -98,8 +102,8 @@ Deno.test("§6.2 an empty runtime_type copied from runc is replaced with the def
   });
 });
 
-Deno.test("§6.2 options from runc are imported", () => {
-  const data = addTest(RUNC_V2, false);
+Deno.test("§6.2 options from runc are imported", async () => {
+  const data = await addTest(RUNC_V2, false);
   deepEqual(at(data, ...V2, "runtimes", "test"), {
     privileged_without_host_devices: true,
     runtime_engine: "engine",
@@ -122,8 +126,8 @@ BinaryName = "/usr/bin/default"
 SystemdCgroup = false
 ${RUNC_V2.replace("version = 2\n", "")}`;
 
-Deno.test("§6.2 options from the default runtime are imported and take precedence over runc", () => {
-  const data = addTest(WITH_DEFAULT, false);
+Deno.test("§6.2 options from the default runtime are imported and take precedence over runc", async () => {
+  const data = await addTest(WITH_DEFAULT, false);
   equal(at(data, ...V2, "default_runtime_name"), "default");
   deepEqual(at(data, ...V2, "runtimes", "default", "runtime_engine"), "defaultengine");
   deepEqual(at(data, ...V2, "runtimes", "test"), {
@@ -135,16 +139,16 @@ Deno.test("§6.2 options from the default runtime are imported and take preceden
   });
 });
 
-Deno.test("§6.2 the template is chosen by type, not by name (nvidia-ctk skips defaults named nvidia*: a marked bug)", () => {
+Deno.test("§6.2 the template is chosen by type, not by name (nvidia-ctk skips defaults named nvidia*: a marked bug)", async () => {
   // An NVIDIA runtime of runc's type is a fine template: its settings are copied.
-  const nvidia = addTest(
+  const nvidia = await addTest(
     WITH_DEFAULT.replaceAll('"default"', '"nvidia-old"').replaceAll(".default]", '."nvidia-old"]')
       .replaceAll(".default.options]", '."nvidia-old".options]'),
     false,
   );
   equal(at(nvidia, ...V2, "runtimes", "test", "runtime_engine"), "defaultengine");
   // A Kata default never is: runc's settings are copied instead.
-  const kata = addTest(
+  const kata = await addTest(
     WITH_DEFAULT.replace(
       'runtime_type = "io.containerd.runc.v2"',
       'runtime_type = "io.containerd.kata.v2"',
@@ -154,7 +158,7 @@ Deno.test("§6.2 the template is chosen by type, not by name (nvidia-ctk skips d
   equal(at(kata, ...V2, "runtimes", "test", "runtime_engine"), "engine");
   equal(at(kata, ...V2, "runtimes", "test", "runtime_type"), "io.containerd.runc.v1");
   // Nor a runtime of an unknown type: then the fixed block.
-  const unknown = addTest(
+  const unknown = await addTest(
     RUNC_V2.replace('runtime_type = "io.containerd.runc.v1"', 'runtime_type = "type"'),
     false,
   );
@@ -164,8 +168,8 @@ Deno.test("§6.2 the template is chosen by type, not by name (nvidia-ctk skips d
   });
 });
 
-Deno.test("§6.2 empty v3 spec is supported", () => {
-  const data = addTest("version = 3\n", false);
+Deno.test("§6.2 empty v3 spec is supported", async () => {
+  const data = await addTest("version = 3\n", false);
   equal(data.version, undefined);
   // nvidia-ctk also writes runtime_engine and runtime_root, which version 3 no longer has:
   // containerd 2.x warns about both on every start.
@@ -176,8 +180,8 @@ Deno.test("§6.2 empty v3 spec is supported", () => {
   });
 });
 
-Deno.test("§6.2 v3 spec is supported", () => {
-  const data = addTest(
+Deno.test("§6.2 v3 spec is supported", async () => {
+  const data = await addTest(
     RUNC_V2.replace("version = 2", "version = 3").replaceAll(
       "io.containerd.grpc.v1.cri",
       "io.containerd.cri.v1.runtime",
@@ -206,8 +210,8 @@ BinaryName = "/usr/bin/test"
 // nvidia-ctk writes the runtime (and, §6.2's marked bug, removes the default) again; the node
 // already has what was asked, so rtconf writes nothing and the node's default stays.
 for (const setAsDefault of [true, false]) {
-  Deno.test(`§6.2 runtime already exists, set as default ${setAsDefault}: nothing is written`, () => {
-    const plan = planTest(EXISTING, setAsDefault);
+  Deno.test(`§6.2 runtime already exists, set as default ${setAsDefault}: nothing is written`, async () => {
+    const plan = await planTest(EXISTING, setAsDefault);
     deepEqual(plan.map((change) => change.path), [CONFIG, DROP_IN]);
     for (const change of plan) equal(change.after, change.before, change.path);
   });
@@ -216,7 +220,7 @@ for (const setAsDefault of [true, false]) {
 // §6.3: version 1 edits the config in place and also sets options.Runtime.
 const V1 = ["plugins", "cri", "containerd"];
 
-Deno.test("§6.3 v1: options from runc are imported, with BinaryName and Runtime", () => {
+Deno.test("§6.3 v1: options from runc are imported, with BinaryName and Runtime", async () => {
   const source = `[plugins.cri.containerd.runtimes.runc]
 privileged_without_host_devices = true
 runtime_engine = "engine"
@@ -226,7 +230,7 @@ runtime_type = "io.containerd.runc.v1"
 BinaryName = "/usr/bin/runc"
 SystemdCgroup = true
 `;
-  const data = addTest(source, false);
+  const data = await addTest(source, false);
   deepEqual(at(data, ...V1, "runtimes", "test"), {
     privileged_without_host_devices: true,
     runtime_engine: "engine",
@@ -236,7 +240,7 @@ SystemdCgroup = true
   });
 });
 
-Deno.test("§6.3 v1: options from the default runtime take precedence over runc", () => {
+Deno.test("§6.3 v1: options from the default runtime take precedence over runc", async () => {
   const source = `[plugins.cri.containerd]
 default_runtime_name = "default"
 [plugins.cri.containerd.runtimes.default]
@@ -246,17 +250,17 @@ DefaultOption = 1
 [plugins.cri.containerd.runtimes.runc]
 runtime_type = "io.containerd.runc.v1"
 `;
-  const data = addTest(source, false);
+  const data = await addTest(source, false);
   deepEqual(at(data, ...V1, "runtimes", "test"), {
     runtime_type: "io.containerd.runc.v2",
     options: { DefaultOption: 1n, BinaryName: "/usr/bin/test", Runtime: "/usr/bin/test" },
   });
 });
 
-Deno.test("§6.3 v1 with a drop-in path is still edited in place (nvidia-ctk writes the whole config into the drop-in: a marked bug)", () => {
+Deno.test("§6.3 v1 with a drop-in path is still edited in place (nvidia-ctk writes the whole config into the drop-in: a marked bug)", async () => {
   const source =
     `root = "/var/lib/containerd"\n[plugins.cri.containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n`;
-  const plan = planEngine(
+  const plan = await planEngine(
     containerd,
     { [CONFIG]: source },
     configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
@@ -275,9 +279,9 @@ for (
     ["existing imports", ["/foo/bar/*.toml"], ["/foo/bar/*.toml", "/another/path/file.toml"]],
   ] as const
 ) {
-  Deno.test(`§6.4 imports: ${name}`, () => {
+  Deno.test(`§6.4 imports: ${name}`, async () => {
     const source = `version = 2\n${imports ? `imports = ${JSON.stringify(imports)}\n` : ""}`;
-    const plan = planEngine(
+    const plan = await planEngine(
       containerd,
       { [CONFIG]: source },
       configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),
@@ -429,11 +433,11 @@ SystemdCgroup = true
   });
 });
 
-Deno.test("config from command: the files keep the main file's version, not the dump's", () => {
+Deno.test("config from command: the files keep the main file's version, not the dump's", async () => {
   const dump =
     `version = 4\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n`;
   for (const [main, version] of [[undefined, 2], ["version = 3\n", 3]] as const) {
-    const plan = planEngine(
+    const plan = await planEngine(
       containerd,
       { [CONFIG]: main },
       configureRules({ runtimes: [{ name: "nvidia", path: "/usr/bin/nvidia-container-runtime" }] }),

@@ -20,8 +20,8 @@ const CONFIG = "/etc/crio/crio.conf";
 const DROP_IN = "/etc/crio/crio.conf.d/99-nvidia.toml";
 
 /** `AddRuntime("test", "/usr/bin/test", setAsDefault)`: the drop-in's values. */
-function addTest(source: string, setAsDefault: boolean): Table {
-  const [dropIn] = planEngine(
+async function addTest(source: string, setAsDefault: boolean): Promise<Table> {
+  const [dropIn] = await planEngine(
     crio,
     { [CONFIG]: source },
     configureRules({
@@ -46,16 +46,16 @@ runtime_path = "/usr/bin/default"
 default_option = "option"
 `;
 
-Deno.test("§6.5 empty config, not the default runtime", () => {
-  deepEqual(addTest("", false), {
+Deno.test("§6.5 empty config, not the default runtime", async () => {
+  deepEqual(await addTest("", false), {
     crio: {
       runtime: { runtimes: { test: { runtime_path: "/usr/bin/test", runtime_type: "oci" } } },
     },
   });
 });
 
-Deno.test("§6.5 empty config, set as default runtime", () => {
-  const data = addTest("", true);
+Deno.test("§6.5 empty config, set as default runtime", async () => {
+  const data = await addTest("", true);
   equal(at(data, "crio", "runtime", "default_runtime"), "test");
   deepEqual(at(data, "crio", "runtime", "runtimes", "test"), {
     runtime_path: "/usr/bin/test",
@@ -63,15 +63,15 @@ Deno.test("§6.5 empty config, set as default runtime", () => {
   });
 });
 
-Deno.test("§6.5 options from runc are imported; runtime_type is always oci", () => {
-  deepEqual(at(addTest(RUNC, false), "crio", "runtime", "runtimes", "test"), {
+Deno.test("§6.5 options from runc are imported; runtime_type is always oci", async () => {
+  deepEqual(at(await addTest(RUNC, false), "crio", "runtime", "runtimes", "test"), {
     runtime_path: "/usr/bin/test",
     runtime_type: "oci",
     runc_option: "option",
   });
 });
 
-Deno.test("§6.5 a VM runtime is never the template (nvidia-ctk copies any default: a marked bug)", () => {
+Deno.test("§6.5 a VM runtime is never the template (nvidia-ctk copies any default: a marked bug)", async () => {
   const kata = `[crio.runtime]
 default_runtime = "kata"
 [crio.runtime.runtimes.kata]
@@ -79,16 +79,16 @@ runtime_path = "/usr/bin/kata-runtime"
 runtime_type = "vm"
 runtime_config_path = "/opt/kata/configuration.toml"
 `;
-  deepEqual(at(addTest(kata + RUNC, false), "crio", "runtime", "runtimes", "test"), {
+  deepEqual(at(await addTest(kata + RUNC, false), "crio", "runtime", "runtimes", "test"), {
     runtime_path: "/usr/bin/test",
     runtime_type: "oci",
     runc_option: "option",
   });
 });
 
-Deno.test("§6.5 options from the default runtime are imported, and take precedence over runc", () => {
+Deno.test("§6.5 options from the default runtime are imported, and take precedence over runc", async () => {
   for (const source of [DEFAULT, DEFAULT + RUNC]) {
-    const data = addTest(source, false);
+    const data = await addTest(source, false);
     deepEqual(at(data, "crio", "runtime", "runtimes", "test"), {
       runtime_path: "/usr/bin/test",
       runtime_type: "oci",
@@ -105,14 +105,14 @@ runtime_path = "/usr/bin/test"
 runtime_type = "oci"
 `;
 
-Deno.test("§6.5 runtime already exists: default kept with the flag, not set without it", () => {
-  const withDefault = addTest(EXISTING, true);
+Deno.test("§6.5 runtime already exists: default kept with the flag, not set without it", async () => {
+  const withDefault = await addTest(EXISTING, true);
   equal(at(withDefault, "crio", "runtime", "default_runtime"), "test");
   deepEqual(at(withDefault, "crio", "runtime", "runtimes", "test"), {
     runtime_path: "/usr/bin/test",
     runtime_type: "oci",
   });
-  equal(at(addTest(EXISTING, false), "crio", "runtime", "default_runtime"), undefined);
+  equal(at(await addTest(EXISTING, false), "crio", "runtime", "default_runtime"), undefined);
 });
 
 function args(dir: string, ...more: string[]): string[] {

@@ -7,7 +7,7 @@
  * scripts/fetch-engines.sh) judges every daemon.json rtconf writes. These
  * tests fail, not skip, when it is missing.
  */
-import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { docker } from "../lib/engines/docker/mod.ts";
 import { planEngine } from "../lib/engines/mod.ts";
@@ -398,17 +398,19 @@ Deno.test("docker reference §6.1: default-runtime", async (t) => {
       });
     });
   }
-  await t.step("#0 with an empty name (nvidia-ctk writes it: a marked bug) is refused", () => {
-    throws(
-      () =>
+  await t.step(
+    "#0 with an empty name (nvidia-ctk writes it: a marked bug) is refused",
+    async () => {
+      await rejects(
         planEngine(docker, { "/d.json": "{}" }, [{
           op: "add-runtime",
           name: "",
           path: "",
         }, { op: "unset-default", name: "" }], { configPath: "/d.json", dropInPath: "" }),
-      /invalid runtime name "" for docker: a runtime name must not be empty/,
-    );
-  });
+        /invalid runtime name "" for docker: a runtime name must not be empty/,
+      );
+    },
+  );
 });
 
 Deno.test("docker reference §6.1: runtimes", async (t) => {
@@ -510,7 +512,7 @@ Deno.test("docker reference §6.1: runtimes", async (t) => {
   );
   await t.step("#4 nothing added: unchanged", async () => {
     const text = JSON.stringify(OTHERS, null, 4);
-    const [change] = planEngine(docker, { "/d.json": text }, [], {
+    const [change] = await planEngine(docker, { "/d.json": text }, [], {
       configPath: "/d.json",
       dropInPath: "",
     });

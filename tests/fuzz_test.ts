@@ -1,7 +1,8 @@
 /**
  * Property test: generated containerd configs through configure and
- * unconfigure. Valid inputs round-trip byte for byte and hold what was
- * asked; invalid inputs give an RtconfError. Seeded: a failure names its
+ * unconfigure, each plan checked by the engines' own parsers. Valid inputs
+ * round-trip byte for byte and hold what was asked; invalid inputs give an
+ * RtconfError. Seeded: a failure names its
  * seed, and `RTCONF_FUZZ_SEED=<seed> RTCONF_FUZZ_RUNS=1` replays it.
  * `RTCONF_FUZZ_RUNS` sets how many configs (default 1500).
  */
@@ -236,7 +237,7 @@ const DROP_IN = "/etc/containerd/conf.d/99-nvidia.toml";
 const RUNS = Number(Deno.env.get("RTCONF_FUZZ_RUNS") ?? 1500);
 const FIRST_SEED = Number(Deno.env.get("RTCONF_FUZZ_SEED") ?? 1);
 
-Deno.test(`fuzz: ${RUNS} generated configs round-trip; their mutations fail cleanly`, () => {
+Deno.test(`fuzz: ${RUNS} generated configs round-trip; their mutations fail cleanly`, async () => {
   let valid = 0, refused = 0, invalid = 0;
   for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
     const gen = new Gen(random(seed));
@@ -261,22 +262,34 @@ Deno.test(`fuzz: ${RUNS} generated configs round-trip; their mutations fail clea
 
     let configured;
     try {
-      configured = planEngine(containerd, { [CONFIG]: text }, configureRules(request), options);
+      configured = await planEngine(
+        containerd,
+        { [CONFIG]: text },
+        configureRules(request),
+        options,
+      );
     } catch (error) {
       if (!(error instanceof RtconfError) || error.message.startsWith("internal error")) {
         fail(`${context()}\n${(error as Error).stack}`);
       }
+      // What rtconf refuses: a table written inline, and a local date with no space after
+      // it, which containerd 1.x's parser cannot read (the engines' parsers read every input).
+      ok(
+        /written as an inline value|containerd 1\.6 and 1\.7 cannot read it \(go-toml v1\.9\.5 at line \d+, column \d+: /
+          .test(error.message),
+        `${context()}\n${error.message}`,
+      );
       refused++;
       continue;
     }
     valid++;
     try {
-      checkConfigured(configured, text, request, options, context);
+      await checkConfigured(configured, text, request, options, context);
     } catch (error) {
       if (error instanceof RtconfError) fail(`${context()}\n${error.stack}`);
       throw error;
     }
-    if (mutate(gen, text, request, options, seed)) invalid++;
+    if (await mutate(gen, text, request, options, seed)) invalid++;
   }
   console.log(
     `fuzz: ${valid} configured and round-tripped, ${refused} refused with an error, ${invalid} invalid mutations rejected`,
@@ -288,18 +301,18 @@ type Request = Parameters<typeof configureRules>[0];
 type Options = Parameters<typeof containerd.plan>[2];
 
 /** Idempotence and the round trip of one configured input. */
-function checkConfigured(
+async function checkConfigured(
   configured: ReturnType<typeof containerd.plan>,
   text: string,
   request: Request,
   options: Options,
   context: () => string,
-): void {
+): Promise<void> {
   const texts = Object.fromEntries(configured.map((change) => [change.path, change.after]));
   for (const change of configured) {
     if (change.after !== undefined) parse(change.after, { integersAsBigInt: true });
   }
-  const again = planEngine(containerd, texts, configureRules(request), options);
+  const again = await planEngine(containerd, texts, configureRules(request), options);
   for (const change of again) {
     if (change.after !== change.before) {
       fail(
@@ -307,7 +320,7 @@ function checkConfigured(
       );
     }
   }
-  const undone = planEngine(containerd, texts, unconfigureRules(request), options);
+  const undone = await planEngine(containerd, texts, unconfigureRules(request), options);
   for (const change of undone) {
     const expected = change.path === CONFIG ? text : undefined;
     if (change.after !== expected) {
@@ -324,7 +337,13 @@ function checkConfigured(
  * A mutation of the same text: invalid TOML must be an RtconfError, nothing
  * else. Returns whether the mutation was invalid TOML.
  */
-function mutate(gen: Gen, text: string, request: Request, options: Options, seed: number): boolean {
+async function mutate(
+  gen: Gen,
+  text: string,
+  request: Request,
+  options: Options,
+  seed: number,
+): Promise<boolean> {
   const at = gen.int(text.length + 1);
   const mutated = text.slice(0, at) +
     gen.pick(["[", "]", "=", '"', "'", "{", "\n[", "\\", ",", "=="]) +
@@ -337,7 +356,7 @@ function mutate(gen: Gen, text: string, request: Request, options: Options, seed
   }
   if (parses) return false;
   try {
-    planEngine(containerd, { [CONFIG]: mutated }, configureRules(request), options);
+    await planEngine(containerd, { [CONFIG]: mutated }, configureRules(request), options);
   } catch (error) {
     ok(
       error instanceof RtconfError && /invalid TOML at line \d+, column \d+/.test(error.message),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { deepEqual, equal, match, rejects, throws } from "node:assert/strict";
+import { deepEqual, equal, match, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIGURE } from "../lib/cli/commands.ts";
 import { runRuntime } from "../lib/cli/configure.ts";
@@ -41,7 +41,7 @@ function edit(suffix: string, from: string | RegExp, to: string): (plan: Plan) =
 /** The files after a real configure of NVIDIA's runtime into containerd. */
 async function configuredTexts(options: EngineOptions, texts: FileTexts): Promise<FileTexts> {
   const engine = await loadEngine("containerd");
-  const plan = planEngine(engine, texts, configureRules({ runtimes: [NVIDIA] }), options);
+  const plan = await planEngine(engine, texts, configureRules({ runtimes: [NVIDIA] }), options);
   return { ...texts, ...Object.fromEntries(plan.map((change) => [change.path, change.after])) };
 }
 
@@ -174,9 +174,9 @@ for (const c of CASES) {
     const request = { runtimes: [NVIDIA] };
     const rules = c.verb === "unconfigure" ? unconfigureRules(request) : configureRules(request);
     // The real engine's plan passes; the spoiled one is refused.
-    planEngine(engine, c.texts, rules, c.options);
-    throws(
-      () => planEngine(spoiled(engine, c.spoil), c.texts, rules, c.options),
+    await planEngine(engine, c.texts, rules, c.options);
+    await rejects(
+      planEngine(spoiled(engine, c.spoil), c.texts, rules, c.options),
       (error: unknown) => {
         equal(error instanceof RtconfError, true);
         match((error as Error).message, /^internal error: the planned /);

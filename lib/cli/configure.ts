@@ -187,7 +187,7 @@ async function planJob(
           `${host.onDisk(template)} (--k3s-template)`,
       );
     }
-    plan = planEngine(engine, texts as FileTexts, rules, options);
+    plan = await planEngine(engine, texts as FileTexts, rules, options);
   }
   const mode = await sourceMode(texts, host);
   const onDisk: Plan = [];

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { EngineParser } from "../formats/parsers/mod.ts";
 import type { TomlTable } from "../formats/toml/values.ts";
 import type { Plan } from "../plan.ts";
 import type { Rule } from "../rules.ts";
@@ -166,6 +167,10 @@ export interface SettingKeys {
 export interface EffectiveView {
   /** Who reads the files this way, for messages (`containerd 1.x`). */
   readonly reader: string;
+  /** The parser that reader reads the files with. */
+  readonly parser: EngineParser;
+  /** The files it reads, in order (existing ones only). */
+  readonly files: readonly string[];
   /** The configuration that reader uses. */
   readonly config: TomlTable;
   /** Where the settings rtconf changes are in `config`. */

@@ -110,22 +110,25 @@ export function defaultDropIn(engine: Engine, configPath: string): string {
  * Plans the rules for an engine and checks the plan before anything is
  * written: every planned file is parsed again, and, read together as the
  * engine reads them, they must hold what each rule asked for and every other
- * value as it was.
+ * value as it was. When the plan changes a file, the engine's own parsers
+ * (`lib/formats/parsers`) then read every file it loads, as it is and as
+ * planned, for each family of its releases, and must read exactly what
+ * rtconf read and wrote.
  *
  * @example Usage
  * ```ts
  * import { changes, loadEngine, planEngine } from "@rtconf/rtconf";
- * import { equal, throws } from "node:assert/strict";
+ * import { equal, rejects } from "node:assert/strict";
  *
  * const docker = await loadEngine("docker");
  * const options = { configPath: "/etc/docker/daemon.json", dropInPath: "" };
  * const rules = [{ op: "add-runtime" as const, name: "nvidia", path: "nvidia-container-runtime" }];
  * // daemon.json, and beside it the record that there was none.
- * equal(changes(planEngine(docker, {}, rules, options)).length, 2);
+ * equal(changes(await planEngine(docker, {}, rules, options)).length, 2);
  *
  * // An engine whose plan loses the runtime is stopped before anything is written.
  * const lossy = { ...docker, plan: () => [{ path: options.configPath, before: undefined, after: "{}\n" }] };
- * throws(() => planEngine(lossy, {}, rules, options), /would not hold runtime nvidia/);
+ * await rejects(planEngine(lossy, {}, rules, options), /would not hold runtime nvidia/);
  * ```
  *
  * @param engine The engine.
@@ -134,15 +137,16 @@ export function defaultDropIn(engine: Engine, configPath: string): string {
  * @param options Where the configuration is.
  * @returns The plan.
  * @throws {RtconfError} for a runtime name the engine cannot use, a file
- * rtconf cannot read or edit, or (as an internal error) a plan that does not
- * hold what was asked.
+ * rtconf cannot read or edit, a file an engine's parser cannot read or reads
+ * otherwise than rtconf, or (as an internal error) a plan that does not hold
+ * what was asked.
  */
-export function planEngine<Options extends EngineOptions>(
+export async function planEngine<Options extends EngineOptions>(
   engine: Engine<Options>,
   texts: FileTexts,
   rules: readonly Rule[],
   options: Options,
-): Plan {
+): Promise<Plan> {
   for (const rule of rules) {
     const problem = rule.op === "add-runtime" && engine.supports.runtimeNameProblem(rule.name);
     if (problem) {
@@ -178,6 +182,13 @@ export function planEngine<Options extends EngineOptions>(
     after.map((view, i) => ({ baseline: own[i], current: current[i], planned: view })),
     paths,
   );
+  if (changes.some((change) => change.before !== change.after)) {
+    const { checkWithEngineParsers } = await import("./parser_check.ts");
+    await checkWithEngineParsers([
+      { views: current, texts, planned: false },
+      { views: after, texts: planned, planned: true },
+    ]);
+  }
   return plan;
 }
 

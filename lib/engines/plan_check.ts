@@ -66,7 +66,8 @@ export interface CheckedViews {
  *   runtimeExecutable: (name: string) => ["runtimes", name, "path"],
  *   defaultRuntime: ["default"],
  * };
- * const view = (config: Record<string, unknown>) => ({ reader: "an engine", config: config as never, keys });
+ * const view = (config: Record<string, unknown>) =>
+ *   ({ reader: "an engine", parser: "dockerd-json" as const, files: [], config: config as never, keys });
  * const node = view({ a: 1n });
  * const rules = [{ op: "add-runtime" as const, name: "gpu", path: "/gpu" }];
  * const added = view({ a: 1n, runtimes: { gpu: { path: "/gpu" } } });

@@ -7,6 +7,7 @@
  */
 
 import { RtconfError } from "../../errors.ts";
+import type { EngineParser } from "../../formats/parsers/mod.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
 import {
   copyValue,
@@ -33,6 +34,12 @@ import { configVersion } from "./version.ts";
 export const RELEASE_NAMES: Readonly<Record<Release, string>> = {
   "1.x": "containerd 1.6 and 1.7",
   "2.x": "containerd 2.0 and 2.1",
+};
+
+/** The TOML parser of each family of releases (see lib/formats/parsers/README.md). */
+const RELEASE_PARSERS: Readonly<Record<Release, EngineParser>> = {
+  "1.x": "go-toml-v1",
+  "2.x": "go-toml-v2",
 };
 
 /** The label of `containerd config dump` output when it stands for the files. */
@@ -129,6 +136,8 @@ export function containerdViews(texts: FileTexts, options: EngineOptions): Effec
     const view = criView(merged, release, version);
     return {
       reader: RELEASE_NAMES[release],
+      parser: RELEASE_PARSERS[release],
+      files: files.map((file) => file.path).filter((path) => texts[path] !== undefined),
       config: normalized(merged, view),
       keys: criKeys(view.plugin),
     };

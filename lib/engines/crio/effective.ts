@@ -216,7 +216,8 @@ export function crioViews(texts: FileTexts, options: EngineOptions): EffectiveVi
   runtime.default_runtime = view.defaultRuntime;
   runtime.runtimes = view.runtimes;
   config.crio = { ...(isTable(config.crio) ? config.crio : {}), runtime };
-  return [{ reader: "CRI-O", config, keys: CRIO_KEYS }];
+  const read = files.map((file) => file.path).filter((path) => texts[path] !== undefined);
+  return [{ reader: "CRI-O", parser: "burntsushi-toml", files: read, config, keys: CRIO_KEYS }];
 }
 
 /**

@@ -45,6 +45,8 @@ export const docker: Engine = {
   plan: planDocker,
   views: (texts, options) => [{
     reader: "dockerd",
+    parser: "dockerd-json",
+    files: texts[options.configPath] === undefined ? [] : [options.configPath],
     config: parseJsonConfig(texts[options.configPath] ?? "", options.configPath) as TomlTable,
     keys: DOCKER_KEYS,
   }],

@@ -197,11 +197,17 @@ function viewConfig(merged: TomlTable): TomlTable {
  */
 export function podmanViews(texts: FileTexts, options: EngineOptions): EffectiveView[] {
   const scope = podmanScope(options.configPath);
-  return readers(options).map((release) => ({
-    reader: release.reader,
-    config: viewConfig(mergedPodman(podmanFilesRead(texts, scope, release))),
-    keys: PODMAN_KEYS,
-  }));
+  return readers(options).map((release) => {
+    const files = podmanFilesRead(texts, scope, release);
+    return {
+      reader: release.reader,
+      // podman reads containers.conf through containers/common, with BurntSushi/toml.
+      parser: "burntsushi-toml",
+      files: files.map((file) => file.path),
+      config: viewConfig(mergedPodman(files)),
+      keys: PODMAN_KEYS,
+    };
+  });
 }
 
 /** Whether a runtime is defined, by a file or by podman itself. */

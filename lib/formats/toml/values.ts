@@ -210,9 +210,11 @@ export interface ValueStyle {
  * @example Usage
  * ```ts
  * import { formatValue } from "./values.ts";
+ * import { parse } from "smol-toml";
  * import { equal } from "node:assert/strict";
  *
  * equal(formatValue(["a", 2n, 1, { x: true }]), '["a", 2, 1.0, { x = true }]');
+ * equal(formatValue(parse("d = 1979-05-27").d as Date), "1979-05-27 ");
  * equal(formatValue("/usr/bin", { literal: true }), "'/usr/bin'");
  * ```
  *
@@ -236,7 +238,11 @@ export function formatValue(value: TomlValue, style: ValueStyle = {}): string {
       if (Object.is(value, -0)) return "-0.0";
       return Number.isInteger(value) && !/e/.test(String(value)) ? `${value}.0` : String(value);
   }
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) {
+    // containerd 1.x's parser (go-toml v1) reads a local date only when a space follows it.
+    const text = value.toISOString();
+    return /^\d{4}-\d\d-\d\d$/.test(text) ? `${text} ` : text;
+  }
   if (Array.isArray(value)) return `[${value.map((item) => formatValue(item, style)).join(", ")}]`;
   const items = Object.entries(value).map(([k, v]) => `${formatKey(k)} = ${formatValue(v, style)}`);
   return items.length ? `{ ${items.join(", ")} }` : "{}";
