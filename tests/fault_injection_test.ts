@@ -25,6 +25,8 @@ async function largeConfig(): Promise<string> {
   return text;
 }
 
+const CONFIG = "etc/containerd/config.toml";
+
 function configure(dir: string, stderr: "null" | "piped" = "null"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -34,7 +36,8 @@ function configure(dir: string, stderr: "null" | "piped" = "null"): Deno.ChildPr
       "runtime",
       "configure",
       "--runtime=containerd",
-      `--config=${join(dir, "config.toml")}`,
+      // Under a host root: its journal and locks are the test's own.
+      `--host-root=${dir}`,
       "--drop-in-config=",
       "--set-as-default",
     ],
@@ -57,19 +60,22 @@ async function temporaryFiles(dir: string): Promise<string[]> {
 
 Deno.test(`fault injection: ${RUNS} SIGKILLs during configure leave the old or the new file`, async () => {
   const input = await largeConfig();
-  const { expected, duration } = await withFiles({ "config.toml": input }, async (dir) => {
-    const started = performance.now();
-    equal((await configure(dir).status).code, 0);
-    return {
-      expected: await Deno.readTextFile(join(dir, "config.toml")),
-      duration: performance.now() - started,
-    };
-  });
+  const { expected, duration } = await withFiles(
+    { "etc/containerd/config.toml": input },
+    async (dir) => {
+      const started = performance.now();
+      equal((await configure(dir).status).code, 0);
+      return {
+        expected: await Deno.readTextFile(join(dir, CONFIG)),
+        duration: performance.now() - started,
+      };
+    },
+  );
   ok(expected !== input);
 
   let midWrite = 0, old = 0, fresh = 0;
   for (let i = 0; i < RUNS; i++) {
-    await withFiles({ "config.toml": input }, async (dir) => {
+    await withFiles({ "etc/containerd/config.toml": input }, async (dir) => {
       const child = configure(dir);
       // Spread over the whole run and a little past its end.
       await new Promise((done) => setTimeout(done, 1.15 * duration * (i + 0.5) / RUNS));
@@ -79,20 +85,20 @@ Deno.test(`fault injection: ${RUNS} SIGKILLs during configure leave the old or t
         // It had already finished.
       }
       await child.status;
-      const text = await Deno.readTextFile(join(dir, "config.toml"));
+      const text = await Deno.readTextFile(join(dir, CONFIG));
       ok(
         text === input || text === expected,
         `kill point ${i}: the config is neither the input nor the output`,
       );
       if (text === input) old++;
       else fresh++;
-      if ((await temporaryFiles(dir)).length > 0) midWrite++;
+      if ((await temporaryFiles(join(dir, "etc/containerd"))).length > 0) midWrite++;
 
       // The next run finishes the job and removes what the killed one left.
       const next = await configure(dir, "piped").output();
       equal(next.code, 0, `kill point ${i}: ${new TextDecoder().decode(next.stderr)}`);
-      equal(await Deno.readTextFile(join(dir, "config.toml")), expected);
-      equal((await temporaryFiles(dir)).length, 0);
+      equal(await Deno.readTextFile(join(dir, CONFIG)), expected);
+      equal((await temporaryFiles(join(dir, "etc/containerd"))).length, 0);
     });
   }
   console.log(
@@ -172,4 +178,83 @@ Deno.test("fault injection: a kill between two files of a plan is undone by the 
       });
     });
   }
+});
+
+/** A docker + containerd host root killed after its first replacement: the root and the journal. */
+async function interrupted(
+  fn: (root: string, journal: () => Promise<[string, Record<string, unknown>]>) => Promise<void>,
+): Promise<void> {
+  await withFiles({
+    "etc/docker/daemon.json": '{\n  "debug": true\n}\n',
+    "etc/containerd/config.toml": "version = 2\n",
+  }, async (root) => {
+    const killed = await killedAfter(
+      1,
+      "runtime",
+      "configure",
+      "--runtime=docker,containerd",
+      `--host-root=${root}`,
+    );
+    equal(killed.signal, "SIGKILL");
+    const dir = join(root, "var/lib/rtconf/journal");
+    const journal = async (): Promise<[string, Record<string, unknown>]> => {
+      const [entry] = await Array.fromAsync(Deno.readDir(dir));
+      const path = join(dir, entry.name);
+      return [path, JSON.parse(await Deno.readTextFile(path))];
+    };
+    await fn(root, journal);
+  });
+}
+
+Deno.test("recovery: a file the operator changed after the kill is left as it is", async () => {
+  await interrupted(async (root, journal) => {
+    const [, record] = await journal();
+    const [first] = record.entries as { file: string }[];
+    const path = join(root, first.file);
+    const edited = `${await Deno.readTextFile(path)}# the operator's\n`;
+    await Deno.writeTextFile(path, edited);
+    const run = await rtconf("runtime", "configure", "--runtime=containerd", `--host-root=${root}`);
+    equal(run.status, 0, run.stderr);
+    match(run.stderr, /changed since an interrupted rtconf run; left as it is/);
+    equal(await Deno.readTextFile(path), edited);
+  });
+});
+
+Deno.test("recovery: a journal's writer is told apart by more than its pid", async () => {
+  await interrupted(async (root, journal) => {
+    // The pid of a live process (this one), as after pid reuse or in another pid namespace.
+    const [path, record] = await journal();
+    const owner = record.owner as { pid: number };
+    owner.pid = Deno.pid;
+    await Deno.writeTextFile(path, JSON.stringify(record));
+    const run = await rtconf("runtime", "configure", "--runtime=containerd", `--host-root=${root}`);
+    equal(run.status, 0, run.stderr);
+    match(run.stderr, /put back as they were/);
+  });
+});
+
+Deno.test("recovery: a journal that is not rtconf's, or names files elsewhere, changes nothing", async () => {
+  await withFiles(
+    { "etc/hostname": "node\n", "victim": "keep\n", "victim.old": "old\n" },
+    async (root) => {
+      const dir = join(root, "var/lib/rtconf/journal");
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(join(dir, "1-1.json"), "[1]");
+      const owner = { pid: 999999, start: 1, boot: "gone" };
+      await Deno.writeTextFile(
+        join(dir, "2-2.json"),
+        JSON.stringify({
+          owner,
+          locks: [],
+          entries: [{ file: "/victim", old: "/victim.old", existed: true }],
+        }),
+      );
+      const run = await rtconf("runtime", "configure", "--runtime=docker", `--host-root=${root}`);
+      equal(run.status, 0, run.stderr);
+      match(run.stderr, /1-1\.json: not one of rtconf's journals; set aside/);
+      match(run.stderr, /2-2\.json: names files that are not rtconf's; left as they are/);
+      equal(await Deno.readTextFile(join(root, "victim")), "keep\n");
+      equal(await Deno.readTextFile(join(root, "victim.old")), "old\n");
+    },
+  );
 });

@@ -161,3 +161,72 @@ Deno.test("--config-source=command with a command that hangs: bounded, then the 
     );
   });
 });
+
+Deno.test("a .. after a missing directory does not climb out of the host root", async (t) => {
+  const cases: [string, (host: string) => Promise<string[]>][] = [
+    ["in --config", () => Promise.resolve(["--config=/etc/missing/../../../out/daemon.json"])],
+    ["in a link", async (host) => {
+      await Deno.mkdir(join(host, "etc/docker"), { recursive: true });
+      await Deno.symlink("nope/../../../../out/daemon.json", join(host, "etc/docker/daemon.json"));
+      return [];
+    }],
+  ];
+  for (const [name, setUp] of cases) {
+    await t.step(name, async () => {
+      await withHostAndOutside(async (host, outside) => {
+        const flags = await setUp(host);
+        const run = await rtconf(
+          "runtime",
+          "configure",
+          "--runtime=docker",
+          `--host-root=${host}`,
+          ...flags,
+        );
+        equal(run.status, 1, run.stderr);
+        match(run.stderr, /no such directory/);
+        deepEqual(await files(outside), { ".keep": "" });
+        deepEqual(await files(join(outside, "..")), {
+          "host/etc/hostname": "node\n",
+          "outside/.keep": "",
+        });
+      });
+    });
+  }
+});
+
+Deno.test("backups, locks and journals stay under the host root through its own links", async () => {
+  await withHostAndOutside(async (host, outside) => {
+    await Deno.mkdir(join(host, "etc/docker"), { recursive: true });
+    await Deno.writeTextFile(join(host, "etc/docker/daemon.json"), "{}\n");
+    // The host's /var/backups and /run are links to absolute paths: host paths.
+    await Deno.mkdir(join(host, "var"));
+    await Deno.symlink(outside, join(host, "var/backups"));
+    await Deno.symlink(join(outside, "run"), join(host, "run"));
+    await rtconfOk("runtime", "configure", "--runtime=docker", `--host-root=${host}`, "--backup");
+    deepEqual(await files(outside), { ".keep": "" }, "nothing outside the host root");
+    const kept = Object.keys(await files(join(host, outside)));
+    ok(kept.some((path) => path.startsWith("rtconf/etc/docker/daemon.json.")), kept.join());
+  });
+});
+
+Deno.test("--command-timeout ends a command that left a child holding its output", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2, "bin/containerd": "" }, async (dir) => {
+    const hang = join(dir, "bin/containerd");
+    await Deno.writeTextFile(hang, "#!/bin/sh\nsleep 60\n"); // sleep is sh's child, not exec'd
+    await Deno.chmod(hang, 0o755);
+    const started = Date.now();
+    const run = await rtconf(
+      "runtime",
+      "configure",
+      "--runtime=containerd",
+      `--config=${join(dir, "etc/containerd/config.toml")}`,
+      `--executable-path=${hang}`,
+      "--config-source=command",
+      "--command-timeout=0.5",
+      "--dry-run",
+    );
+    equal(run.status, 1);
+    match(run.stderr, /no answer in 0\.5 s/);
+    ok(Date.now() - started < 10_000, `it returned after ${Date.now() - started} ms`);
+  });
+});

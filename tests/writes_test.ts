@@ -50,18 +50,26 @@ async function sh(command: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // One lock per configuration
 
+/** `count` concurrent Docker configures, run `i` adding runtime `gpuI`, at `where(i)`; all succeed. */
+async function concurrentDocker(count: number, where: (i: number) => string): Promise<void> {
+  const runs = Array.from({ length: count }, (_, i) =>
+    child([
+      "runtime",
+      "configure",
+      "--runtime=docker",
+      where(i),
+      `--runtime-name=gpu${i}=/usr/bin/gpu${i}`,
+      "--lock-timeout=60",
+    ]));
+  for (const run of runs) {
+    const { code, stderr } = await finished(run);
+    equal(code, 0, stderr);
+  }
+}
+
 Deno.test("twenty concurrent configures of a daemon.json whose directory does not exist: none is lost", async () => {
   await withFiles({ "etc/hostname": "node\n" }, async (root) => {
-    const runs = Array.from({ length: 20 }, (_, i) =>
-      child([
-        "runtime",
-        "configure",
-        "--runtime=docker",
-        `--host-root=${root}`,
-        `--runtime-name=gpu${i}=/usr/bin/gpu${i}`,
-        "--lock-timeout=60",
-      ]));
-    for (const run of runs) equal((await finished(run)).code, 0);
+    await concurrentDocker(20, () => `--host-root=${root}`);
     const daemon = JSON.parse(await Deno.readTextFile(join(root, "etc/docker/daemon.json")));
     deepEqual(
       Object.keys(daemon.runtimes).sort(),
@@ -73,16 +81,10 @@ Deno.test("twenty concurrent configures of a daemon.json whose directory does no
 Deno.test("the same config through a linked directory and its real path: one lock, nothing lost", async () => {
   await withFiles({ "real/daemon.json": "{}\n" }, async (dir) => {
     await Deno.symlink(join(dir, "real"), join(dir, "link"));
-    const runs = Array.from({ length: 10 }, (_, i) =>
-      child([
-        "runtime",
-        "configure",
-        "--runtime=docker",
-        `--config=${join(dir, i % 2 ? "link" : "real", "daemon.json")}`,
-        `--runtime-name=gpu${i}=/usr/bin/gpu${i}`,
-        "--lock-timeout=60",
-      ]));
-    for (const run of runs) equal((await finished(run)).code, 0);
+    await concurrentDocker(
+      10,
+      (i) => `--config=${join(dir, i % 2 ? "link" : "real", "daemon.json")}`,
+    );
     const daemon = JSON.parse(await Deno.readTextFile(join(dir, "real/daemon.json")));
     equal(Object.keys(daemon.runtimes).length, 10);
   });
@@ -267,7 +269,11 @@ Deno.test("a backup that cannot be written: nothing written", async () => {
   await twoFiles(async (root) => {
     await Deno.mkdir(join(root, "var"), { recursive: true });
     await Deno.writeTextFile(join(root, "var/backups"), "a file where the directory should be\n");
-    await refused(root, /cannot write: .*; nothing was written/, "--backup");
+    await refused(
+      root,
+      /backups.*: cannot write the backup of .*; nothing was written/,
+      "--backup",
+    );
   });
 });
 
@@ -313,7 +319,10 @@ Deno.test("a daemon.json masked with /dev/null, or a FIFO config: one line, /dev
     ) {
       const docker = await rtconf("runtime", "configure", "--runtime=docker", where);
       equal(docker.status, 1, docker.stderr);
-      match(docker.stderr, /: a character device, not a regular file; nothing was written\n$/);
+      match(
+        docker.stderr,
+        /: (a character device, not a regular file|leads to \/dev\/null \(a masked file\?\), not a config file); nothing was written\n$/,
+      );
     }
     ok((await Deno.stat("/dev/null")).isCharDevice, "/dev/null is still a device");
     ok((await Deno.stat(join(root, "dev/null"))).isCharDevice, "the host's too");
@@ -381,5 +390,59 @@ Deno.test("a rewrite keeps extended attributes and POSIX ACLs; so does the backu
     deepEqual([info.mode! & 0o777, info.uid, info.gid], [0o640, 0, 65534]);
     deepEqual(await attributes(backup), before);
     equal(await readOrUndefined(`${config}.rtconf.bak`), undefined);
+  });
+});
+
+Deno.test("two spellings of one host root take one lock: nothing is lost", async () => {
+  await withFiles({ "host/etc/docker/daemon.json": "{}\n" }, async (dir) => {
+    await Deno.symlink(join(dir, "host"), join(dir, "link"));
+    await concurrentDocker(12, (i) => `--host-root=${join(dir, i % 2 ? "link" : "host")}`);
+    const daemon = JSON.parse(await Deno.readTextFile(join(dir, "host/etc/docker/daemon.json")));
+    equal(Object.keys(daemon.runtimes).length, 12);
+  });
+});
+
+Deno.test("a lock file made a link to another file: the other file is untouched", async () => {
+  await withFiles({ "etc/docker/daemon.json": "{}\n", "victim": "keep me\n" }, async (root) => {
+    await rtconfOk("runtime", "configure", "--runtime=docker", `--host-root=${root}`);
+    const locks = join(root, "run/rtconf/locks");
+    // Whatever name the lock takes: make every candidate a link (the directory is empty now).
+    const key = "/etc/docker/daemon.json";
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+    const name = [...new Uint8Array(digest)].slice(0, 16)
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    await Deno.symlink(join(root, "victim"), join(locks, `${name}.lock`));
+    await rtconfOk("runtime", "unconfigure", "--runtime=docker", `--host-root=${root}`);
+    equal(await Deno.readTextFile(join(root, "victim")), "keep me\n");
+  });
+});
+
+Deno.test("rtconf hook --output does not write over a file that is not a hook of rtconf's", async () => {
+  await withFiles({ "etc/docker/daemon.json": '{"debug": true}\n' }, async (root) => {
+    const run = await rtconf(
+      "hook",
+      `--host-root=${root}`,
+      "--hook-path=/usr/bin/nvidia-container-runtime-hook",
+      "--output=/etc/docker/daemon.json",
+    );
+    equal(run.status, 1);
+    match(run.stderr, /not a hook file that rtconf or nvidia-ctk wrote; nothing was written/);
+    equal(await Deno.readTextFile(join(root, "etc/docker/daemon.json")), '{"debug": true}\n');
+  });
+});
+
+Deno.test("setuid and setgid bits survive a rewrite", async () => {
+  await withFiles({ "etc/containerd/config.toml": V2 }, async (root) => {
+    const config = join(root, "etc/containerd/config.toml");
+    await Deno.chown(config, 0, 65534);
+    await Deno.chmod(config, 0o6640);
+    await rtconfOk(
+      "runtime",
+      "configure",
+      "--runtime=containerd",
+      `--host-root=${root}`,
+      "--drop-in-config=",
+    );
+    equal((await Deno.stat(config)).mode! & 0o7777, 0o6640);
   });
 });

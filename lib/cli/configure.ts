@@ -255,10 +255,24 @@ export async function runRuntime(
   const writes = !invocation.dryRun && !invocation.check;
 
   const journalDir = await host.path(JOURNAL_DIR);
-  const locks = await Promise.all(jobs.map((job) => host.path(job.target.configPath)));
+  const configFiles = await Promise.all(jobs.map((job) => host.path(job.target.configPath)));
+  // One lock per file an engine's plan writes (its main config and drop-in), named as the host
+  // names the file, links resolved: the same whichever way the host's root is mounted.
+  const files = jobs.flatMap((job) => [job.target.configPath, job.target.dropInPath])
+    .filter(Boolean);
+  const locks = [
+    ...new Set(await Promise.all(files.map(async (file) => host.inside(await host.path(file))))),
+  ];
+  const warn = (message: string) => reporter.warn(message);
+  let held: string[] = locks;
   const run = async () => {
     if (writes) {
-      const restored = await recoverJournals(journalDir);
+      const restored = await recoverJournals(journalDir, {
+        hostRoot: host.root,
+        resolve: (path) => host.path(path),
+        held,
+        warn,
+      });
       if (restored.length > 0) {
         reporter.warn(
           `an earlier rtconf was stopped while it wrote; put back as they were: ${
@@ -275,7 +289,7 @@ export async function runRuntime(
         host,
       );
       const plan = await planJob(job, invocation, host, reporter);
-      plans.push({ target: job.target, plan, configFile: locks[i] });
+      plans.push({ target: job.target, plan, configFile: configFiles[i] });
     }
     const plan = plans.flatMap((entry) => entry.plan);
     for (const change of plan) for (const warning of change.warnings ?? []) reporter.warn(warning);
@@ -309,6 +323,7 @@ export async function runRuntime(
         ...writeOptions,
         backup: invocation.backup,
         hostRoot: host.root,
+        resolve: (path) => host.path(path),
         journalDir,
         locks,
       });
@@ -326,8 +341,9 @@ export async function runRuntime(
   };
   // Reads and writes happen under the locks, so that two rtconf never interleave.
   // A killed run's journal is undone under its own locks too.
-  const journals = [...(await deadJournals(journalDir)).values()];
+  const journals = [...(await deadJournals(journalDir, warn)).values()];
   const earlier = journals.flatMap((journal) => journal.locks);
+  held = [...new Set([...locks, ...earlier])];
   if (!writes && journals.some((journal) => journal.locks.some((lock) => locks.includes(lock)))) {
     reporter.warn(
       "an earlier rtconf was stopped while it wrote: some files are old, some new; the next " +
@@ -335,7 +351,7 @@ export async function runRuntime(
     );
   }
   const plans = writes
-    ? await withLock([...locks, ...earlier], run, {
+    ? await withLock(held, run, {
       timeoutMs: invocation.lockTimeoutMs,
       dir: await host.path(LOCK_DIR),
     })

@@ -76,6 +76,11 @@ export async function runHook(
       reporter.info(`no changes: ${output} already holds this hook`);
       return 0;
     }
+    if (before !== undefined && !isOwnHook(before)) {
+      throw new RtconfError(
+        `${output}: not a hook file that rtconf or nvidia-ctk wrote; nothing was written`,
+      );
+    }
     await writeAtomic(output, text, writeOptions);
     reporter.info(`wrote ${output}`);
     return 0;

@@ -99,8 +99,12 @@ export class HostRoot {
       try {
         info = await Deno.lstat(next);
       } catch {
-        // Missing (or unreadable): the rest is as given.
-        return join(next, ...pending);
+        // Missing (or unreadable): the rest is as given; the kernel would not
+        // resolve a ".." after a missing directory, nor does rtconf.
+        if (pending.includes("..")) {
+          throw new RtconfError(`${this.onDisk(path)}: no such directory: ${this.inside(next)}`);
+        }
+        return this.unmasked(join(next, ...pending), path);
       }
       if (!info.isSymlink) {
         current = next;
@@ -113,7 +117,45 @@ export class HostRoot {
       pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
       if (target.startsWith("/")) current = top;
     }
-    return current;
+    return this.unmasked(current, path);
+  }
+
+  /**
+   * A host path as the host names it: the part under the host root (links
+   * resolved by {@linkcode path}), the same whichever way the root is mounted.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostRoot } from "./host_root.ts";
+   * import { equal } from "node:assert/strict";
+   *
+   * equal(new HostRoot("/host").inside("/host/etc/docker/daemon.json"), "/etc/docker/daemon.json");
+   * equal(new HostRoot("").inside("/etc/docker/daemon.json"), "/etc/docker/daemon.json");
+   * ```
+   *
+   * @param disk A path as seen here, under the host root.
+   * @returns The host's path.
+   */
+  inside(disk: string): string {
+    if (this.root === "") return disk;
+    return disk === this.root
+      ? "/"
+      : disk.startsWith(`${this.root}/`)
+      ? disk.slice(this.root.length)
+      : disk;
+  }
+
+  /** Fails for a path that lands in the host's /dev, /proc or /sys: a masked file, no config. */
+  private unmasked(disk: string, path: string): string {
+    const host = this.inside(disk);
+    if (/^\/(?:dev|proc|sys)(?:\/|$)/.test(host)) {
+      throw new RtconfError(
+        `${
+          this.onDisk(path)
+        }: leads to ${host} (a masked file?), not a config file; nothing was written`,
+      );
+    }
+    return disk;
   }
 
   /**

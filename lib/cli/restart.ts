@@ -41,7 +41,7 @@ async function signalEngine(
   }
   const pidFile = await host.path(reload.pidFile);
   const text = await readText(pidFile);
-  const pid = Number(text?.trim());
+  const pid = /^\s*\d+\s*$/.test(text ?? "") ? Number(text!.trim()) : NaN;
   if (text && Number.isInteger(pid) && pid > 0) {
     await checkProcess(pid, reload.process, pidFile, host);
   }

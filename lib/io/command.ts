@@ -7,6 +7,33 @@
 
 import { RtconfError } from "../errors.ts";
 
+/** The processes a process started, and theirs, from /proc (empty where /proc cannot say). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(parent, [...children.get(parent) ?? [], Number(entry.name)]);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const queue = [pid]; queue.length > 0;) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
 /**
  * How long rtconf waits for an engine's config command, by default, in
  * milliseconds: `containerd config dump` answers in well under a second.
@@ -53,10 +80,13 @@ export async function commandOutput(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It had just finished.
+    // The command and whatever it started: a child left holding its output would keep rtconf waiting.
+    for (const pid of [child.pid, ...descendants(child.pid)]) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // It had just finished.
+      }
     }
   }, timeoutMs);
   const result = await child.output().finally(() => clearTimeout(timer));

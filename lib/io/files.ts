@@ -112,6 +112,11 @@ export interface WriteOptions {
   /** The host's root as mounted here, under which backups go (`""`: this machine). */
   hostRoot?: string;
   /**
+   * Where a host path is here, links resolved inside the host (default: the
+   * path under `hostRoot`): backups go there.
+   */
+  resolve?: (hostPath: string) => Promise<string>;
+  /**
    * Where `applyChanges` keeps the journal of a plan being written, so that
    * a run killed between two files is undone by the next (see
    * `recoverJournals`); without it a failure is still undone in process.
@@ -274,6 +279,13 @@ export function backupPath(path: string, time: Date, root = ""): string {
   return `${top}${BACKUP_DIR}${inside}.${stamp}`;
 }
 
+/** Where a file's backup goes: {@linkcode backupPath}, its links resolved inside the host. */
+function backupFor(file: string, time: Date, options: WriteOptions): Promise<string> {
+  const root = options.hostRoot ?? "";
+  const disk = backupPath(file, time, root);
+  return options.resolve ? options.resolve(disk.slice(root.length)) : Promise.resolve(disk);
+}
+
 /**
  * Carries out the changing files of a plan as one: every file is checked
  * and written beside its target before the first is replaced, each must
@@ -317,7 +329,12 @@ export async function applyChanges(
         ? { directories: change.directories }
         : {}),
       ...(options.backup && change.before !== undefined
-        ? { backup: backupPath(file, time, options.hostRoot) }
+        ? {
+          backup: await backupFor(file, time, options),
+          backupDir: options.resolve
+            ? await options.resolve(BACKUP_DIR)
+            : `${options.hostRoot ?? ""}${BACKUP_DIR}`,
+        }
         : {}),
     });
   }

@@ -23,7 +23,7 @@ export function absolute(path: string): string {
  */
 export function describe(error: unknown): string {
   const code = (error as { code?: string }).code;
-  if (code === "EPERM") return "operation not permitted (an immutable or append-only file?)";
+  if (code === "EPERM") return "operation not permitted (immutable or append-only?)";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "is a directory, not a file";
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
@@ -67,16 +67,23 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Creates a directory and its missing parents, each with `mode` whatever the
- * umask.
+ * Creates a directory and its missing parents: the directory itself (and,
+ * with `from`, every directory from `from` down to it) with `mode`, the
+ * others 0755, whatever the umask.
  *
  * @param dir The directory.
- * @param mode Their mode (0755).
+ * @param mode Its mode (0755).
+ * @param from The outermost directory that gets `mode` too.
  * @returns The directories created, outermost first.
  */
-export async function makeDirectories(dir: string, mode = 0o755): Promise<string[]> {
+export async function makeDirectories(
+  dir: string,
+  mode = 0o755,
+  from?: string,
+): Promise<string[]> {
   const missing: string[] = [];
-  for (let current = absolute(dir); current !== dirname(current); current = dirname(current)) {
+  const leaf = absolute(dir);
+  for (let current = leaf; current !== dirname(current); current = dirname(current)) {
     const exists = await Deno.lstat(current).then(() => true, (error) => {
       if (error instanceof Deno.errors.NotFound) return false;
       throw error;
@@ -93,7 +100,9 @@ export async function makeDirectories(dir: string, mode = 0o755): Promise<string
       throw error;
     }
     created.push(path);
-    await Deno.chmod(path, mode);
+    const own = path === leaf ||
+      (from !== undefined && (path === from || path.startsWith(`${from}/`)));
+    await Deno.chmod(path, own ? mode : 0o755);
   }
   return created;
 }
@@ -115,10 +124,65 @@ export async function existingAncestor(dir: string): Promise<string> {
   }
 }
 
-/** `.NAME.rtconf-PID-N.tmp`: rtconf's temporary files beside `file`, with their writer. */
+/** What tells a process apart: its pid, when it started, and the boot it runs in. */
+export interface ProcessIdentity {
+  /** Its pid, in the pid namespace that wrote the record. */
+  pid: number;
+  /** When it started, in clock ticks since boot (`/proc/PID/stat`). */
+  start: number;
+  /** The boot it runs in (`/proc/sys/kernel/random/boot_id`). */
+  boot: string;
+}
+
+/** A process's start time in clock ticks since boot, or `undefined` when it is gone. */
+function startTicks(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+function bootId(): string {
+  try {
+    return Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
+  } catch {
+    return "";
+  }
+}
+
+let self: ProcessIdentity | undefined;
+
+/**
+ * This process, told apart from any other: a pid alone is reused, and the
+ * same in another pid namespace.
+ *
+ * @returns Its identity.
+ */
+export function thisProcess(): ProcessIdentity {
+  return self ??= { pid: Deno.pid, start: startTicks(Deno.pid) ?? 0, boot: bootId() };
+}
+
+/**
+ * Whether the process a record names still runs: the same pid, started at
+ * the same time, in this boot.
+ *
+ * @param who The process (a pid alone, from an older record, counts by its pid).
+ * @returns `true` while it runs.
+ */
+export function alive(who: ProcessIdentity | number): boolean {
+  const id = typeof who === "number" ? { pid: who } : who;
+  const start = startTicks(id.pid);
+  if (start === undefined) return false;
+  if (typeof who === "number") return true;
+  return who.boot === bootId() && who.start === start;
+}
+
+/** `.NAME.rtconf-PID.START-KIND.tmp`: rtconf's temporary files of `file`, with their writer. */
 function tempPattern(file: string): RegExp {
   const name = basename(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^\\.${name}\\.rtconf-(\\d+)(?:-[\\w]+)?\\.tmp$`);
+  return new RegExp(`^\\.${name}\\.rtconf-(\\d+)(?:\\.(\\d+))?(?:-[\\w]+)?\\.tmp$`);
 }
 
 /**
@@ -169,22 +233,8 @@ export async function createTemp(
  */
 export function tempName(file: string, kind: string, dir: string = dirname(file)): string {
   const suffix = crypto.getRandomValues(new Uint32Array(1))[0];
-  return join(dir, `.${basename(file)}.rtconf-${Deno.pid}-${kind}${suffix}.tmp`);
-}
-
-/**
- * Whether a process is alive (its /proc entry exists).
- *
- * @param pid The process.
- * @returns `true` while it runs.
- */
-export function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+  const { pid, start } = thisProcess();
+  return join(dir, `.${basename(file)}.rtconf-${pid}.${start}-${kind}${suffix}.tmp`);
 }
 
 /**
@@ -201,8 +251,12 @@ export async function removeLeftovers(file: string, readWhole = false): Promise<
   for (const dir of new Set(dirs)) {
     try {
       for await (const entry of Deno.readDir(dir)) {
-        const pid = Number(pattern.exec(entry.name)?.[1]);
-        if (pid && pid !== Deno.pid && !alive(pid)) {
+        const found = pattern.exec(entry.name);
+        const pid = Number(found?.[1]);
+        const start = found?.[2] === undefined ? undefined : Number(found[2]);
+        const writer = start === undefined ? pid : { pid, start, boot: thisProcess().boot };
+        const mine = pid === thisProcess().pid && start === thisProcess().start;
+        if (pid && !mine && !alive(writer)) {
           await Deno.remove(join(dir, entry.name)).catch(() => {});
         }
       }

@@ -52,6 +52,9 @@ async function take(path: string, dir: string, timeoutMs: number): Promise<Held>
   for (;;) {
     let handle: Deno.FsFile;
     try {
+      // Nothing but rtconf's own lock files belongs here: a link or the like goes.
+      const info = await Deno.lstat(file).catch(() => undefined);
+      if (info && !info.isFile) await Deno.remove(file, { recursive: true });
       handle = await Deno.open(file, { read: true, write: true, create: true, mode: 0o600 });
     } catch (error) {
       throw new RtconfError(`${path}: cannot lock (${file}): ${describe(error)}`);
@@ -74,8 +77,10 @@ async function take(path: string, dir: string, timeoutMs: number): Promise<Held>
       () => false,
     );
     if (same) {
-      await handle.truncate(0);
-      await handle.write(new TextEncoder().encode(`${Deno.pid} ${path}\n`));
+      // Who holds it, for an operator who looks; a full /run does not stop the run.
+      await handle.truncate(0)
+        .then(() => handle.write(new TextEncoder().encode(`${Deno.pid} ${path}\n`)))
+        .catch(() => {});
       return { path, file, handle };
     }
     handle.close(); // the holder before removed it: lock the new one
@@ -118,8 +123,12 @@ export async function withLock<T>(
   const held: Held[] = [];
   try {
     await makeDirectories(dir, 0o700);
+    const info = await Deno.lstat(dir);
+    if (!info.isDirectory) throw new Error("not a directory");
+    if (info.uid !== Deno.uid()) throw new Error(`owned by user ${info.uid}, not by rtconf's`);
+    await Deno.chmod(dir, 0o700); // only root may take, or block, rtconf's locks
   } catch (error) {
-    throw new RtconfError(`${dir}: cannot create the lock directory: ${describe(error)}`);
+    throw new RtconfError(`${dir}: cannot use it for rtconf's locks: ${describe(error)}`);
   }
   try {
     for (const path of [...new Set(paths.map(absolute))].sort()) {

@@ -23,5 +23,7 @@ export {
   type Journal,
   type JournalEntry,
   recover as recoverJournals,
+  type RecoverOptions,
 } from "./transaction.ts";
+export type { ProcessIdentity } from "./fs.ts";
 export { COMMAND_TIMEOUT_MS, commandOutput, firstOutput } from "./command.ts";

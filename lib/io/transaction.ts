@@ -16,9 +16,11 @@ import {
   createTemp,
   describe,
   makeDirectories,
+  type ProcessIdentity,
   stagingDirectory,
   syncDirectory,
   tempName,
+  thisProcess,
   writeAll,
 } from "./fs.ts";
 import { mountPoints } from "./mounts.ts";
@@ -48,6 +50,8 @@ export interface Replacement {
   directories?: readonly string[];
   /** Where to keep its previous content, if anywhere. */
   backup?: string;
+  /** The directory of all backups, which and whose subdirectories are created 0700. */
+  backupDir?: string;
   /** An engine reads every file of its directory: temporary files go above it. */
   readWhole?: boolean;
 }
@@ -60,9 +64,15 @@ export interface CommitOptions {
   journalDir?: string;
   /** The locks the caller holds, recorded in the journal for the run that undoes it. */
   locks?: readonly string[];
+  /**
+   * The host's root as mounted here (`""`: this machine): the journal names
+   * files as the host does, so that a run with the root mounted elsewhere
+   * (a DaemonSet's `/host`, the host itself) finds them.
+   */
+  hostRoot?: string;
 }
 
-/** What a journal records of one file. */
+/** What a journal records of one file (paths as the host names them). */
 export interface JournalEntry {
   /** The file (links resolved). */
   file: string;
@@ -79,11 +89,9 @@ export interface JournalEntry {
 /** A commit's journal. */
 export interface Journal {
   /** The process that wrote it: a journal of a live process is its own business. */
-  pid: number;
+  owner: ProcessIdentity;
   /** The locks it was written under, which undoing it needs. */
   locks: string[];
-  /** Set once every file is replaced: the commit then stands. */
-  committed?: boolean;
   /** The directories the commit created, removed (where empty) when it is undone. */
   created?: string[];
   /** The files, in the order they are replaced. */
@@ -174,7 +182,6 @@ async function stage(step: Step, options: CommitOptions): Promise<void> {
 
 /** Gives a staged file the mode and owner of `info`, or `mode`. */
 async function own(path: string, info: Deno.FileInfo | undefined, mode: number): Promise<void> {
-  await Deno.chmod(path, info?.mode != null ? info.mode & 0o7777 : mode);
   if (info?.uid != null && info.gid != null) {
     try {
       await Deno.chown(path, info.uid, info.gid);
@@ -183,13 +190,15 @@ async function own(path: string, info: Deno.FileInfo | undefined, mode: number):
       if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
     }
   }
+  // After chown, which clears setuid and setgid bits.
+  await Deno.chmod(path, info?.mode != null ? info.mode & 0o7777 : mode);
 }
 
 /** Copies the file's current bytes, mode, owner and attributes to a staged backup. */
 async function stageBackup(step: Step, created: string[]): Promise<void> {
   const backup = step.change.backup!;
   // Backups may hold what the configs hold (credentials): their directories are root's only.
-  created.push(...await makeDirectories(dirname(backup), 0o700));
+  created.push(...await makeDirectories(dirname(backup), 0o700, step.change.backupDir));
   const temp = tempName(backup, "new");
   await Deno.copyFile(step.change.file, temp);
   await own(temp, step.info, 0o600);
@@ -293,8 +302,14 @@ export async function commit(
   }
   const created: string[] = [];
   const journalPath = options.journalDir &&
-    join(options.journalDir, `${Deno.pid}-${Date.now()}.json`);
-  const journal: Journal = { pid: Deno.pid, locks: [...options.locks ?? []], entries: [] };
+    join(
+      options.journalDir,
+      `${Deno.pid}-${Date.now()}-${crypto.getRandomValues(new Uint32Array(1))[0]}.json`,
+    );
+  const journal: Journal = { owner: thisProcess(), locks: [...options.locks ?? []], entries: [] };
+  const root = options.hostRoot ?? "";
+  const onHost = (disk: string) =>
+    root && disk.startsWith(`${root}/`) ? disk.slice(root.length) : disk;
   const cleanUp = async () => {
     for (const step of steps) {
       await removeQuietly(step.staged);
@@ -314,23 +329,38 @@ export async function commit(
           step.afterHash = await sha256(change.after);
         }
         step.old = tempName(change.file, "old", await stagingFor(change));
-        if (change.backup && step.info) await stageBackup(step, created);
       } catch (error) {
         if (error instanceof RtconfError) throw error;
         throw new RtconfError(
           `${change.path}: cannot write: ${describe(error)}; nothing was written`,
         );
       }
+      try {
+        if (change.backup && step.info) await stageBackup(step, created);
+      } catch (error) {
+        if (error instanceof RtconfError) throw error;
+        throw new RtconfError(
+          `${change.backup}: cannot write the backup of ${change.path}: ${
+            describe(error)
+          }; nothing was written`,
+        );
+      }
     }
     journal.entries = steps.map(({ file, staged, old, existed, afterHash }) => ({
-      file,
-      ...(staged ? { staged } : {}),
-      old,
+      file: onHost(file),
+      ...(staged ? { staged: onHost(staged) } : {}),
+      old: onHost(old),
       existed,
       ...(afterHash ? { afterHash } : {}),
     }));
-    journal.created = [...created];
-    if (journalPath) await writeJournal(journalPath, journal);
+    journal.created = created.map(onHost);
+    if (journalPath) {
+      await writeJournal(journalPath, journal).catch((error) => {
+        throw new RtconfError(
+          `${journalPath}: cannot write rtconf's journal: ${describe(error)}; nothing was written`,
+        );
+      });
+    }
     for (const { change } of steps) {
       if (!change.compare) continue;
       const now = await currentText(change.file);
@@ -371,10 +401,20 @@ export async function commit(
     );
   }
 
-  if (journalPath) await writeJournal(journalPath, { ...journal, committed: true });
   for (const dir of new Set(steps.map((step) => dirname(step.file)))) await syncDirectory(dir);
+  // The commit stands once its journal is gone; the old files' links are leftovers then.
+  if (journalPath) {
+    try {
+      await Deno.remove(journalPath);
+      await syncDirectory(dirname(journalPath));
+    } catch (error) {
+      throw new RtconfError(
+        `${journalPath}: every file was written, but rtconf cannot remove its journal ` +
+          `(${describe(error)}): remove it by hand, or the next run puts the files back`,
+      );
+    }
+  }
   for (const step of steps) await removeQuietly(step.old);
-  if (journalPath) await removeQuietly(journalPath);
   await removeEmptyDirectories(
     steps.filter((step) => step.change.after === undefined)
       .flatMap((step) => [...step.change.directories ?? []]),
@@ -394,25 +434,59 @@ async function rollBack(steps: readonly Step[]): Promise<void> {
   }
 }
 
+/** Whether a value has a journal's shape. */
+function isJournal(value: unknown): value is Journal {
+  const journal = value as Journal;
+  const strings = (list: unknown) =>
+    Array.isArray(list) && list.every((x) => typeof x === "string");
+  return typeof journal === "object" && journal !== null &&
+    typeof journal.owner?.pid === "number" && typeof journal.owner?.start === "number" &&
+    typeof journal.owner?.boot === "string" && strings(journal.locks) &&
+    (journal.created === undefined || strings(journal.created)) &&
+    Array.isArray(journal.entries) &&
+    journal.entries.every((entry) =>
+      typeof entry?.file === "string" && typeof entry.old === "string" &&
+      typeof entry.existed === "boolean" &&
+      (entry.staged === undefined || typeof entry.staged === "string") &&
+      (entry.afterHash === undefined || typeof entry.afterHash === "string")
+    );
+}
+
 /**
- * The journals of commits whose process is gone, by path.
+ * The journals of commits whose process is gone, by path; a file there that
+ * is not one of rtconf's journals is set aside (`.invalid`) with a warning.
  *
  * @param journalDir Where the journals are.
+ * @param warn Where to say that a file was set aside.
  * @returns Each journal and its path.
  */
-export async function deadJournals(journalDir: string): Promise<Map<string, Journal>> {
+export async function deadJournals(
+  journalDir: string,
+  warn: (message: string) => void = () => {},
+): Promise<Map<string, Journal>> {
   const found = new Map<string, Journal>();
   try {
     for await (const entry of Deno.readDir(journalDir)) {
       if (!entry.name.endsWith(".json")) continue;
       const path = join(journalDir, entry.name);
-      let journal: Journal;
+      let journal: unknown;
       try {
         journal = JSON.parse(await Deno.readTextFile(path));
       } catch {
         continue; // a journal cut short was never acted on: its commit did not begin
       }
-      if (journal.pid !== Deno.pid && !alive(journal.pid)) found.set(path, journal);
+      if (!isJournal(journal)) {
+        // Another rtconf's (another version's) while its writer runs: not for this one to judge.
+        const pid = (journal as { pid?: unknown; owner?: { pid?: unknown } })?.owner?.pid ??
+          (journal as { pid?: unknown })?.pid;
+        if (typeof pid === "number" && alive(pid)) continue;
+        await Deno.rename(path, `${path}.invalid`).catch(() => {});
+        warn(`${path}: not one of rtconf's journals; set aside as ${path}.invalid`);
+        continue;
+      }
+      const mine = journal.owner.pid === thisProcess().pid &&
+        journal.owner.start === thisProcess().start;
+      if (!mine && !alive(journal.owner)) found.set(path, journal);
     }
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -420,10 +494,30 @@ export async function deadJournals(journalDir: string): Promise<Map<string, Jour
   return found;
 }
 
+/** How {@linkcode recover} finds a journal's files and says what it did. */
+export interface RecoverOptions {
+  /** The host's root as mounted here (`""`: this machine). */
+  hostRoot?: string;
+  /** Where a host path is here, links resolved inside the host (default: under `hostRoot`). */
+  resolve?: (hostPath: string) => Promise<string>;
+  /** Only the journals all of whose locks are among these are undone (default: any). */
+  held?: readonly string[];
+  /** Where to say what was left as it is. */
+  warn?: (message: string) => void;
+}
+
+/** Whether `temp` is one of rtconf's temporary names for `file`, beside it or above it. */
+function isTempOf(temp: string, file: string): boolean {
+  const dir = dirname(temp);
+  const name = temp.slice(dir.length + 1);
+  return (dir === dirname(file) || dir === dirname(dirname(file))) &&
+    name.startsWith(`.${file.slice(dirname(file).length + 1)}.rtconf-`) && name.endsWith(".tmp");
+}
+
 /**
- * Finishes what killed commits left: a commit that had replaced every file
- * stands (its leftovers are removed); any other is undone, every file put
- * back as it was before it. The caller holds the journals' locks.
+ * Undoes what killed commits left (a commit whose journal is gone stands):
+ * each file is put back as it was before, unless it changed since (then it
+ * stays, with a warning). The caller holds the journals' locks.
  *
  * @example Usage
  * ```ts
@@ -434,28 +528,51 @@ export async function deadJournals(journalDir: string): Promise<Map<string, Jour
  * ```
  *
  * @param journalDir Where the journals are.
+ * @param options The host, which journals, and where to warn.
  * @returns The files put back.
  */
-export async function recover(journalDir: string): Promise<string[]> {
+export async function recover(journalDir: string, options: RecoverOptions = {}): Promise<string[]> {
+  const root = options.hostRoot ?? "";
+  const warn = options.warn ?? (() => {});
+  const resolve = options.resolve ?? ((path: string) => Promise.resolve(`${root}${path}`));
   const restored: string[] = [];
-  for (const [path, journal] of await deadJournals(journalDir)) {
+  for (const [path, journal] of await deadJournals(journalDir, warn)) {
+    if (options.held && !journal.locks.every((lock) => options.held!.includes(lock))) continue;
     for (const entry of [...journal.entries].reverse()) {
-      const hasOld = await Deno.lstat(entry.old).then(() => true, () => false);
-      if (journal.committed) {
-        if (hasOld) await Deno.remove(entry.old);
-      } else if (hasOld) {
-        await Deno.rename(entry.old, entry.file);
-        restored.push(entry.file);
-      } else if (!entry.existed && entry.afterHash) {
-        const text = await currentText(entry.file);
-        if (typeof text === "string" && await sha256(text) === entry.afterHash) {
-          await Deno.remove(entry.file);
-          restored.push(entry.file);
-        }
+      const file = await resolve(entry.file);
+      const old = `${root}${entry.old}`;
+      const staged = entry.staged === undefined ? undefined : `${root}${entry.staged}`;
+      if (!isTempOf(old, file) || (staged !== undefined && !isTempOf(staged, file))) {
+        warn(`${path}: names files that are not rtconf's; left as they are`);
+        continue;
       }
-      await removeQuietly(entry.staged);
+      const oldInfo = await Deno.lstat(old).catch(() => undefined);
+      const hasOld = oldInfo !== undefined;
+      const fileInfo = await Deno.stat(file).catch(() => undefined);
+      // Never replaced: the old link is the file itself.
+      const untouched = hasOld && fileInfo !== undefined && fileInfo.ino === oldInfo.ino;
+      const stillStaged = untouched || staged !== undefined &&
+          await Deno.lstat(staged).then(() => true, () => false);
+      const now = await currentText(file);
+      // What the killed commit left in place, if it got to this file.
+      const placed = entry.afterHash === undefined
+        ? now === undefined
+        : typeof now === "string" && await sha256(now) === entry.afterHash;
+      if (stillStaged) {
+        // Done, or never replaced: the file is as it should be.
+      } else if (placed && hasOld) {
+        await Deno.rename(old, file);
+        restored.push(file);
+      } else if (placed && !entry.existed && now !== undefined) {
+        await Deno.remove(file);
+        restored.push(file);
+      } else if (hasOld || (!entry.existed && now !== undefined)) {
+        warn(`${file}: changed since an interrupted rtconf run; left as it is`);
+      }
+      if (hasOld) await removeQuietly(old);
+      await removeQuietly(staged);
     }
-    if (!journal.committed) await removeEmptyDirectories(journal.created ?? []);
+    await removeEmptyDirectories((journal.created ?? []).map((dir) => `${root}${dir}`));
     await Deno.remove(path);
   }
   return restored;
