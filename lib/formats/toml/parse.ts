@@ -10,6 +10,22 @@ import { RtconfError } from "../../errors.ts";
 import { toml11Feature } from "./toml10.ts";
 import type { TomlTable, TomlValue } from "./values.ts";
 
+/** How many parsed texts {@linkcode parseToml} keeps, the most recently used. */
+const KEPT = 8;
+/** The texts parsed last, by text, with their values. */
+const parsed = new Map<string, TomlTable>();
+
+/** Makes a parsed value and everything in it read-only. */
+function freeze(value: TomlValue): void {
+  if (typeof value !== "object" || value instanceof Date) return;
+  if (Array.isArray(value)) {
+    for (const item of value) freeze(item);
+  } else {
+    for (const key in value) freeze(value[key]);
+  }
+  Object.freeze(value);
+}
+
 /** `line L, column C` of an offset (columns count characters, a byte order mark not). */
 function position(text: string, offset: number): string {
   const before = text.slice(0, offset).replace(/^\uFEFF/, "");
@@ -20,6 +36,10 @@ function position(text: string, offset: number): string {
 /**
  * Parses TOML text strictly, as TOML 1.0 (what containerd's and CRI-O's
  * parsers read), integers as `bigint`. A byte order mark is skipped.
+ *
+ * The values are read-only, and shared: the last few texts parsed are kept,
+ * so that each file is parsed once however many steps of a plan read it
+ * (the edited text of a file is another text, parsed afresh).
  *
  * @example Usage
  * ```ts
@@ -40,6 +60,12 @@ function position(text: string, offset: number): string {
  * @throws {RtconfError} one line naming the file, line and column.
  */
 export function parseToml(text: string, file: string): TomlTable {
+  const known = parsed.get(text);
+  if (known !== undefined) {
+    parsed.delete(text);
+    parsed.set(text, known);
+    return known;
+  }
   let data: TomlTable;
   try {
     data = parse(text.replace(/^\uFEFF/, ""), { integersAsBigInt: true }) as TomlTable;
@@ -60,6 +86,9 @@ export function parseToml(text: string, file: string): TomlTable {
       }: ${feature.reason}; containerd, CRI-O and podman read TOML 1.0`,
     );
   }
+  freeze(data);
+  parsed.set(text, data);
+  if (parsed.size > KEPT) parsed.delete(parsed.keys().next().value!);
   return data;
 }
 

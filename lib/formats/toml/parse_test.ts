@@ -86,3 +86,15 @@ Deno.test("parseValue() is undefined for text that is not a value", () => {
     equal(parseValue(text), undefined, text);
   }
 });
+
+Deno.test("parseToml() gives the same read-only values for the same text", () => {
+  const text = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\nsnapshotter = "x"\n';
+  const data = parseToml(text, FILE);
+  equal(parseToml(`${text}`, "/another/path.toml"), data);
+  throws(() => {
+    (data as Record<string, unknown>).version = 3n;
+  }, TypeError);
+  throws(() => {
+    (data.plugins as Record<string, unknown>).x = 1n;
+  }, TypeError);
+});

@@ -20,6 +20,8 @@ export interface Header {
   kind: "table" | "array";
   /** The key parts. */
   key: KeyPart[];
+  /** The key parts' names. */
+  names: string[];
   /** Offset of the line's first character. */
   lineStart: number;
   /** Offset just after the line's newline (or the end of the text). */
@@ -232,16 +234,71 @@ export function decodeBasicString(body: string): string {
 /**
  * Finds every header and entry of a TOML text.
  *
+ * @example Usage
+ * ```ts
+ * import { scan } from "./scanner.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const { headers, entries } = scan("a = 1\n[t]\nb = 2\n");
+ * deepEqual(headers.map((h) => h.lineStart), [6]);
+ * deepEqual(entries.map((e) => [e.lineStart, e.header?.lineStart]), [[0, undefined], [10, 6]]);
+ * ```
+ *
  * @param text Valid TOML.
  * @returns The layout.
  */
 export function scan(text: string): Layout {
+  const { headers, entries } = scanLines(text, 0, undefined, () => false);
+  return { headers, entries };
+}
+
+/** What {@linkcode scanLines} found, and where it stopped. */
+export interface ScannedLines extends Layout {
+  /** The offset of the line start where the scan stopped (the text's length at its end). */
+  end: number;
+  /** The header in force at `end`. */
+  header: Header | undefined;
+}
+
+/**
+ * Finds the headers and entries of a TOML text from a line start on, until
+ * `stop` says so at a line start after the first line, or the text ends:
+ * what an editor scans again after it changed some lines.
+ *
+ * @example Usage
+ * ```ts
+ * import { scanLines } from "./scanner.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const text = "[t]\na = 1\nb = 2\n";
+ * const found = scanLines(text, 4, undefined, (at) => at >= 10);
+ * deepEqual(found.entries.map((e) => e.lineStart), [4]);
+ * equal(found.end, 10);
+ * ```
+ *
+ * @param text Valid TOML.
+ * @param from The offset of a line start that is not inside a value.
+ * @param header The header in force at `from` (`undefined`: the root table).
+ * @param stop Whether to stop at a line start (offset), before the next line,
+ * given the header in force there.
+ * @returns The headers and entries found, where the scan stopped and the header in force there.
+ */
+export function scanLines(
+  text: string,
+  from: number,
+  header: Header | undefined,
+  stop: (at: number, header: Header | undefined) => boolean,
+): ScannedLines {
   const s = new Scanner(text);
-  if (text.startsWith("\uFEFF")) s.pos = 1; // a byte order mark stays where it is
+  // A byte order mark stays where it is, before the first line.
+  s.pos = from === 0 && text.startsWith("\uFEFF") ? 1 : from;
   const headers: Header[] = [];
   const entries: Entry[] = [];
-  let header: Header | undefined;
+  let current = header;
+  let first = true;
   while (s.pos < text.length) {
+    if (!first && stop(s.pos, current)) break;
+    first = false;
     const lineStart = s.pos;
     s.skipBlanks();
     const indent = text.slice(lineStart, s.pos);
@@ -259,8 +316,9 @@ export function scan(text: string): Layout {
       s.skipBlanks();
       const commentStart = text[s.pos] === "#" ? s.pos : undefined;
       s.pos = s.afterNewline();
-      header = { kind, key, lineStart, lineEnd: s.pos, indent, commentStart };
-      headers.push(header);
+      const names = key.map((part) => part.name);
+      current = { kind, key, names, lineStart, lineEnd: s.pos, indent, commentStart };
+      headers.push(current);
       continue;
     }
     const key = s.key();
@@ -275,7 +333,7 @@ export function scan(text: string): Layout {
     const contentEnd = s.lineContentEnd();
     s.pos = s.afterNewline();
     entries.push({
-      header,
+      header: current,
       key,
       lineStart,
       valueStart,
@@ -286,5 +344,5 @@ export function scan(text: string): Layout {
       indent,
     });
   }
-  return { headers, entries };
+  return { headers, entries, end: Math.min(s.pos, text.length), header: current };
 }
