@@ -133,7 +133,8 @@ export class TomlDocument {
   #parse(): void {
     let parsed: TomlTable;
     try {
-      parsed = parseToml(this.#text, this.file);
+      // Sharing what the values the edits made have in common: `this.#data` itself when equal.
+      parsed = parseToml(this.#text, this.file, this.#data);
     } catch (error) {
       throw new RtconfError(
         `internal error: an edit of ${this.file} made invalid TOML (${
@@ -141,7 +142,7 @@ export class TomlDocument {
         }); nothing was written; please report this bug`,
       );
     }
-    if (this.#data !== undefined && !sameValue(parsed, this.#data)) {
+    if (this.#data !== undefined && parsed !== this.#data && !sameValue(parsed, this.#data)) {
       throw new RtconfError(
         `internal error: an edit of ${this.file} gave other values than it was to give; ` +
           "nothing was written; please report this bug",
