@@ -338,9 +338,10 @@ export class TomlDocument {
 
   /** The white space entries have beyond their header's, as the file writes it. */
   #bodyStep(): string {
-    for (const entry of this.#lines().entries) {
-      if (entry.header && entry.indent.startsWith(entry.header.indent)) {
-        return entry.indent.slice(entry.header.indent.length);
+    const layout = this.#lines();
+    for (const header of layout.headers) {
+      for (const entry of layout.body(header)) {
+        if (entry.indent.startsWith(header.indent)) return entry.indent.slice(header.indent.length);
       }
     }
     return "";

@@ -1,9 +1,11 @@
 /**
- * The layout of a TOML text under edit: its headers and entries, scanned as
- * far as the questions asked need (the root table's lines need no more than
- * the lines before the first header), and kept up to date after each change
- * of the text by scanning again only the lines the change touched: an edit
- * of a large file costs what its lines cost, not what the file costs.
+ * The layout of a TOML text under edit: its headers, found by a scan that
+ * goes only as far as the questions asked need (the root table's lines need
+ * no more than the lines before the first header), and the entries of each
+ * table, read when a question is about that table. After each change of the
+ * text, only the lines from the start of the table the change is in to the
+ * next header after it are scanned again: an edit of a large file costs what
+ * its table costs, not what the file costs.
  *
  * @module
  */
@@ -33,23 +35,21 @@ function replace<T>(items: T[], at: number, count: number, insert: readonly T[])
   for (const item of tail) items.push(item);
 }
 
-const LITERAL = 39; // '
-const BASIC = 34; // "
-
 /** The key of a list of key names in the index of headers. */
 function pathKey(names: readonly string[]): string {
   return JSON.stringify(names);
 }
 
-/** The headers and entries of a TOML text, in text order, and an index of the headers by keys. */
+/** The headers of a TOML text, in text order, an index of them by keys, and their entries. */
 export class TextLayout {
   #text: string;
-  /** The offset up to which the text is scanned: a line start, or the text's length. */
+  /** The offset up to which the headers are found: a line start, or the text's length. */
   #scanned = 0;
   #headers: Header[] = [];
-  #entries: Entry[] = [];
   /** The headers by their keys, in text order. */
   #byKeys = new Map<string, Header[]>();
+  /** The entries of the tables read so far since the last change (`undefined`: the root table). */
+  #bodies = new Map<Header | undefined, Entry[]>();
   #literal = 0;
   #basic = 0;
 
@@ -62,23 +62,22 @@ export class TextLayout {
     this.#text = text;
   }
 
-  /** Scans on from where the scan stopped, until `stop` says so at a line start. */
+  /** Finds headers on from where the scan stopped, until `stop` says so at a line start. */
   #scanOn(stop: (at: number, header: Header | undefined) => boolean): void {
     if (this.#scanned >= this.#text.length) return;
-    const scanned = scanLines(this.#text, this.#scanned, this.#headers.at(-1), stop);
-    this.#add(scanned.headers, scanned.entries, this.#text);
-    for (const header of scanned.headers) this.#headers.push(header);
-    for (const entry of scanned.entries) this.#entries.push(entry);
+    const scanned = scanLines(this.#text, this.#scanned, this.#headers.at(-1), stop, false);
+    this.#headers.push(...scanned.headers);
+    this.#add(scanned.headers, scanned.literal, scanned.basic);
     this.#scanned = scanned.end;
   }
 
-  /** Scans the whole text. */
+  /** Finds every header. */
   #complete(): void {
     this.#scanOn(() => false);
   }
 
-  /** Indexes new headers and counts the quoting of new entries (`sign` -1: removed ones). */
-  #add(headers: readonly Header[], entries: readonly Entry[], text: string, sign = 1): void {
+  /** Indexes headers (`sign` -1: takes them out) and counts strings. */
+  #add(headers: readonly Header[], literal: number, basic: number, sign = 1): void {
     for (const header of headers) {
       const key = pathKey(header.names);
       const list = this.#byKeys.get(key) ?? [];
@@ -92,11 +91,8 @@ export class TextLayout {
         else this.#byKeys.delete(key);
       }
     }
-    for (const entry of entries) {
-      const c = text.charCodeAt(entry.valueStart);
-      if (c === LITERAL) this.#literal += sign;
-      else if (c === BASIC) this.#basic += sign;
-    }
+    this.#literal += sign * literal;
+    this.#basic += sign * basic;
   }
 
   /** The `[table]` and `[[array]]` headers, in text order. */
@@ -106,9 +102,8 @@ export class TextLayout {
   }
 
   /** The `key = value` lines, in text order. */
-  get entries(): readonly Entry[] {
-    this.#complete();
-    return this.#entries;
+  get entries(): Entry[] {
+    return [undefined, ...this.headers].flatMap((header) => this.body(header));
   }
 
   /** How many values are written as literal strings (`'…'`), and as basic strings (`"…"`). */
@@ -135,26 +130,31 @@ export class TextLayout {
    * @returns The entries, in text order.
    */
   body(header: Header | undefined): Entry[] {
-    if (header === undefined && this.#headers.length === 0) {
-      this.#scanOn((_, current) => current !== undefined);
-    }
-    if (header !== undefined && this.#headers.at(-1) === header) {
-      this.#scanOn((_, current) => current !== header);
-    }
-    const entries = this.#entries;
-    const start = header === undefined
+    const known = this.#bodies.get(header);
+    if (known) return known;
+    // Its end: the next header's line, found if need be.
+    const headers = this.#headers;
+    let next = header === undefined
       ? 0
-      : firstIndex(0, entries.length, (i) => entries[i].lineStart > header.lineStart);
-    let end = start;
-    while (end < entries.length && entries[end].header === header) end++;
-    return entries.slice(start, end);
+      : firstIndex(0, headers.length, (i) => headers[i].lineStart > header.lineStart);
+    if (next === headers.length) {
+      this.#scanOn((_, current) => current !== header);
+      next = header === undefined ? 0 : headers.indexOf(header) + 1;
+    }
+    const start = header?.lineEnd ?? 0;
+    const end = headers[next]?.lineStart ?? this.#text.length;
+    const entries = start < end
+      ? scanLines(this.#text, start, header, (at) => at >= end).entries
+      : [];
+    this.#bodies.set(header, entries);
+    return entries;
   }
 
   /**
    * Brings the layout up to date after its text became `next` by the
    * replacement of the text from `start` to `end` with `length` characters:
-   * the lines around the change are scanned again, the items after it are
-   * moved.
+   * the lines from the start of the table the change is in to the next
+   * header after it are scanned again, the headers after it are moved.
    *
    * @param next The text after the change.
    * @param start Where the change starts.
@@ -164,59 +164,36 @@ export class TextLayout {
   update(next: string, start: number, end: number, length: number): void {
     const text = this.#text;
     this.#text = next;
+    this.#bodies.clear();
     const scannedTo = this.#scanned;
     // The lines scanned so far are as they were (a last line without a newline is not).
     if (start >= scannedTo && (scannedTo === 0 || text.charCodeAt(scannedTo - 1) === 10)) return;
-    const headers = this.#headers, entries = this.#entries;
+    const headers = this.#headers;
     const delta = length - (end - start);
-    // Scan again from the start of the line that holds `start`, or of the value around it.
-    let from = start === 0 ? 0 : text.lastIndexOf("\n", start - 1) + 1;
-    const firstEntry = firstIndex(0, entries.length, (i) => entries[i].lineEnd > from);
-    if (firstEntry < entries.length && entries[firstEntry].lineStart < from) {
-      from = entries[firstEntry].lineStart;
-    }
-    const firstHeader = firstIndex(0, headers.length, (i) => headers[i].lineStart >= from);
+    // From the start of the table that holds `start`: its header's line, or the text's start.
+    const holder = firstIndex(0, headers.length, (i) => headers[i].lineStart > start) - 1;
+    const from = holder >= 0 ? headers[holder].lineStart : 0;
+    const firstHeader = Math.max(holder, 0);
+    const before = holder > 0 ? headers[holder - 1] : undefined;
     const changedEnd = start + length;
-    // Until a line start after the change that is a line start outside any value before it
-    // too, or the end of what was scanned.
-    let keptEntry = firstEntry;
-    const scanned = scanLines(
-      next,
-      from,
-      firstHeader > 0 ? headers[firstHeader - 1] : undefined,
-      (at) => {
-        if (at < changedEnd) return false;
-        const old = at - delta;
-        if (old >= scannedTo) return true;
-        if (old > 0 && text.charCodeAt(old - 1) !== 10) return false;
-        while (keptEntry < entries.length && entries[keptEntry].lineEnd <= old) keptEntry++;
-        return keptEntry === entries.length || entries[keptEntry].lineStart >= old;
-      },
-    );
+    // To the first header after the change, or the end of what was scanned.
+    let kept = firstHeader;
+    const scanned = scanLines(next, from, before, (at) => {
+      if (at < changedEnd) return false;
+      const old = at - delta;
+      if (old >= scannedTo) return true;
+      while (kept < headers.length && headers[kept].lineStart < old) kept++;
+      return kept < headers.length && headers[kept].lineStart === old;
+    }, false);
     const old = scanned.end - delta;
-    keptEntry = firstIndex(firstEntry, entries.length, (i) => entries[i].lineStart >= old);
-    const keptHeader = firstIndex(firstHeader, headers.length, (i) => headers[i].lineStart >= old);
-    const headerAtEnd = keptHeader > 0 ? headers[keptHeader - 1] : undefined;
-
-    this.#add(
-      headers.slice(firstHeader, keptHeader),
-      entries.slice(firstEntry, keptEntry),
-      text,
-      -1,
-    );
-    replace(entries, firstEntry, keptEntry - firstEntry, scanned.entries);
-    replace(headers, firstHeader, keptHeader - firstHeader, scanned.headers);
+    kept = firstIndex(firstHeader, headers.length, (i) => headers[i].lineStart >= old);
+    // The strings of the lines scanned again, as they were, to count them out.
+    const wasEnd = Math.min(old, scannedTo);
+    const was = scanLines(text, from, before, (at) => at >= wasEnd, false);
+    this.#add(headers.slice(firstHeader, kept), was.literal, was.basic, -1);
+    replace(headers, firstHeader, kept - firstHeader, scanned.headers);
     this.#scanned = old >= scannedTo ? scanned.end : scannedTo + delta;
     if (delta !== 0) {
-      for (let i = firstEntry + scanned.entries.length; i < entries.length; i++) {
-        const entry = entries[i];
-        entry.lineStart += delta;
-        entry.valueStart += delta;
-        entry.valueEnd += delta;
-        if (entry.commentStart !== undefined) entry.commentStart += delta;
-        entry.contentEnd += delta;
-        entry.lineEnd += delta;
-      }
       for (let i = firstHeader + scanned.headers.length; i < headers.length; i++) {
         const header = headers[i];
         header.lineStart += delta;
@@ -224,13 +201,6 @@ export class TextLayout {
         if (header.commentStart !== undefined) header.commentStart += delta;
       }
     }
-    this.#add(scanned.headers, scanned.entries, next);
-    // The lines after the change that stood under another header now stand under the last one.
-    if (scanned.header !== headerAtEnd) {
-      for (let i = firstEntry + scanned.entries.length; i < entries.length; i++) {
-        if (entries[i].header !== headerAtEnd) break;
-        entries[i].header = scanned.header;
-      }
-    }
+    this.#add(scanned.headers, scanned.literal, scanned.basic);
   }
 }

@@ -135,6 +135,24 @@ class Scanner {
     }
   }
 
+  /** Skips a key, dotted or not, without reading it. */
+  skipKey(): void {
+    for (;;) {
+      this.skipBlanks();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === 34) this.basicString();
+      else if (c === 39) this.literalString();
+      else {
+        while (this.pos < this.text.length && bareKeyCode(this.text.charCodeAt(this.pos))) {
+          this.pos++;
+        }
+      }
+      this.skipBlanks();
+      if (this.text.charCodeAt(this.pos) !== 46) return; // "."
+      this.pos++;
+    }
+  }
+
   /** Skips a literal string; one without its closing quote (in a note) ends with the text. */
   literalString(): void {
     const end = this.text.indexOf("'", this.pos + 1);
@@ -258,6 +276,10 @@ export interface ScannedLines extends Layout {
   end: number;
   /** The header in force at `end`. */
   header: Header | undefined;
+  /** How many values it met written as literal strings (`'…'`). */
+  literal: number;
+  /** How many values it met written as basic strings (`"…"`). */
+  basic: number;
 }
 
 /**
@@ -281,6 +303,7 @@ export interface ScannedLines extends Layout {
  * @param header The header in force at `from` (`undefined`: the root table).
  * @param stop Whether to stop at a line start (offset), before the next line,
  * given the header in force there.
+ * @param withEntries Whether to give the entries too (or only count their strings' quotes).
  * @returns The headers and entries found, where the scan stopped and the header in force there.
  */
 export function scanLines(
@@ -288,6 +311,7 @@ export function scanLines(
   from: number,
   header: Header | undefined,
   stop: (at: number, header: Header | undefined) => boolean,
+  withEntries = true,
 ): ScannedLines {
   const s = new Scanner(text);
   // A byte order mark stays where it is, before the first line.
@@ -296,12 +320,13 @@ export function scanLines(
   const entries: Entry[] = [];
   let current = header;
   let first = true;
+  let literal = 0, basic = 0;
   while (s.pos < text.length) {
     if (!first && stop(s.pos, current)) break;
     first = false;
     const lineStart = s.pos;
     s.skipBlanks();
-    const indent = text.slice(lineStart, s.pos);
+    const indentEnd = s.pos;
     const c = text[s.pos];
     if (c === undefined) break;
     if (c === "\n" || c === "\r" || c === "#") {
@@ -317,8 +342,20 @@ export function scanLines(
       const commentStart = text[s.pos] === "#" ? s.pos : undefined;
       s.pos = s.afterNewline();
       const names = key.map((part) => part.name);
+      const indent = text.slice(lineStart, indentEnd);
       current = { kind, key, names, lineStart, lineEnd: s.pos, indent, commentStart };
       headers.push(current);
+      continue;
+    }
+    if (!withEntries) {
+      s.skipKey();
+      s.pos++; // "="
+      s.skipBlanks();
+      const quote = text.charCodeAt(s.pos);
+      if (quote === 39) literal++;
+      else if (quote === 34) basic++;
+      s.value();
+      s.pos = s.afterNewline();
       continue;
     }
     const key = s.key();
@@ -326,6 +363,9 @@ export function scanLines(
     s.pos++; // "="
     s.skipBlanks();
     const valueStart = s.pos;
+    const quote = text.charCodeAt(s.pos);
+    if (quote === 39) literal++;
+    else if (quote === 34) basic++;
     s.value();
     const valueEnd = s.pos;
     s.skipBlanks();
@@ -341,8 +381,8 @@ export function scanLines(
       commentStart,
       contentEnd,
       lineEnd: s.pos,
-      indent,
+      indent: text.slice(lineStart, indentEnd),
     });
   }
-  return { headers, entries, end: Math.min(s.pos, text.length), header: current };
+  return { headers, entries, end: Math.min(s.pos, text.length), header: current, literal, basic };
 }
