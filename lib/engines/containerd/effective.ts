@@ -149,9 +149,13 @@ function mergeV1(into: TomlTable, file: TomlTable): TomlTable {
     const under = Object.hasOwn(into, key) ? into[key] : undefined;
     if (key === "plugins" && isTable(value)) {
       // Each plugin's section is replaced whole.
-      const plugins = isTable(under) ? { ...under } : {};
-      for (const [id, section] of Object.entries(value)) setKey(plugins, id, section);
-      merged.plugins = plugins;
+      if (isTable(under)) {
+        const plugins = { ...under };
+        for (const [id, section] of Object.entries(value)) setKey(plugins, id, section);
+        merged.plugins = plugins;
+      } else {
+        merged.plugins = value;
+      }
     } else if (Array.isArray(value)) {
       setKey(merged, key, Array.isArray(under) ? [...under, ...value] : value);
     } else if (isTable(value)) {
