@@ -347,11 +347,17 @@ export class TomlDocument {
     return "";
   }
 
-  /** How a new header for `keys` is written: its indentation and key text. */
-  #headerStyle(keys: readonly string[]): { indent: string; key: string } {
+  /**
+   * How a new header for `keys` is written: its indentation and key text.
+   * `under`: whether headers under `keys` may be written already.
+   */
+  #headerStyle(keys: readonly string[], under: boolean): { indent: string; key: string } {
     let best: Header | undefined;
     let bestLength = 0;
+    // The best there can be: a header of `keys` (or under it), else a sibling.
+    const most = under ? 2 * keys.length + 1 : 2 * keys.length - 1;
     for (const header of this.#lines().headers) {
+      if (bestLength >= most) break;
       const headerKeys = header.names;
       let common = 0;
       while (
@@ -382,7 +388,7 @@ export class TomlDocument {
 
   /** The text of new `[tables]` for `table` at `keys`, in the style of its siblings. */
   #tableText(keys: readonly string[], table: TomlTable, note?: string): string {
-    const { indent, key } = this.#headerStyle(keys);
+    const { indent, key } = this.#headerStyle(keys, false);
     const parent = keys.slice(0, -1);
     const sibling = this.#lines().headers.find((h) =>
       h.names.length === keys.length && startsWith(h.names, parent)
@@ -450,12 +456,19 @@ export class TomlDocument {
    */
   #removeRanges(ranges: [number, number][]): void {
     const finalNewline = this.#text === "" || this.#text.endsWith("\n");
+    // From the last: each up to the start of the one after it; ranges that meet go as one.
+    const removed: [number, number][] = [];
     let lastStart = Infinity;
     for (const [start, end] of [...ranges].sort((a, b) => b[0] - a[0])) {
       const stop = Math.min(end, lastStart);
-      if (stop > start) this.#splice(start, stop, "");
+      if (stop > start) {
+        const next = removed.at(-1);
+        if (next && next[0] === stop) next[0] = start;
+        else removed.push([start, stop]);
+      }
       lastStart = start;
     }
+    for (const [start, stop] of removed) this.#splice(start, stop, "");
     if (!finalNewline && this.#text.endsWith("\n")) {
       const length = this.#text.endsWith("\r\n") ? 2 : 1;
       this.#splice(this.#text.length - length, this.#text.length, "");
@@ -519,7 +532,7 @@ export class TomlDocument {
           this.#insertLines(at, `${formatKey(key)} = ${text}\n`, false);
           return;
         }
-        const { indent, key: headerKey } = this.#headerStyle(table);
+        const { indent, key: headerKey } = this.#headerStyle(table, owner.kind === "implicit");
         const lines = `${indent}[${headerKey}] ${NOTE_PREFIX}added\n` +
           `${indent}${this.#bodyStep()}${formatKey(key)} = ${text}\n`;
         if (owner.kind === "implicit") {
@@ -637,9 +650,10 @@ export class TomlDocument {
     }
     // The header and its value, with the blank line that set() put beside them.
     let start = header.lineStart, end = entry.lineEnd;
-    if (/\n\r?\n$/.test(this.#text.slice(0, start))) {
-      start -= this.#text.slice(0, start).endsWith("\r\n") ? 2 : 1;
-    } else if (/^\r?\n/.test(this.#text.slice(end))) {
+    const before = this.#text.slice(Math.max(0, start - 3), start);
+    if (/\n\r?\n$/.test(before)) {
+      start -= before.endsWith("\r\n") ? 2 : 1;
+    } else if (/^\r?\n/.test(this.#text.slice(end, end + 2))) {
       end += this.#text[end] === "\r" ? 2 : 1;
     }
     this.#removeRanges([[start, end]]);
@@ -745,10 +759,12 @@ export class TomlDocument {
     for (const entry of this.#below(keys)) ranges.push([entry.lineStart, entry.lineEnd]);
     for (const header of this.#lines().headers) {
       if (startsWith(header.names, keys)) {
+        // With the blank line before it, unless that is the text's first line.
         let start = header.lineStart;
-        const before = this.#text.slice(0, start);
-        const blank = /(?:^|\n)([ \t]*\r?\n)$/.exec(before);
-        if (blank && before.length > blank[1].length) start -= blank[1].length;
+        const lineStart = start < 2 ? 0 : this.#text.lastIndexOf("\n", start - 2) + 1;
+        if (lineStart > 0 && /^[ \t]*\r?\n$/.test(this.#text.slice(lineStart, start))) {
+          start = lineStart;
+        }
         ranges.push([start, this.#bodyEnd(header)]);
       }
     }
