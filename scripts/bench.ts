@@ -34,7 +34,9 @@
  * Wall time is measured here around each spawn (`performance.now()`), peak
  * RSS by `/usr/bin/time -f %M`. The variants compared are interleaved, round
  * by round, after one unmeasured warm-up round (which also checks that each
- * variant did its work). Sections 5 and 6 run at most 5 rounds.
+ * variant did its work). Section 6 runs at most 5 rounds; section 5, whose
+ * runs take minutes (the engines' parsers read the 15 MiB file), one round
+ * without a warm-up.
  *
  * `deno bench` also loads this file (it matches `bench.ts`); it does nothing
  * then, as it is not the main module.
@@ -144,11 +146,19 @@ function median(xs: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Measures the variants over `runs` interleaved rounds, after one warm-up round. */
-async function measure(ctx: Context, variants: Variant[], runs = ctx.runs): Promise<Result[]> {
+/**
+ * Measures the variants over `runs` interleaved rounds, after one warm-up
+ * round (`warmUp` false: the first round is measured, and checked).
+ */
+async function measure(
+  ctx: Context,
+  variants: Variant[],
+  runs = ctx.runs,
+  warmUp = true,
+): Promise<Result[]> {
   const walls = variants.map((): number[] => []);
   const rsses = variants.map((): number[] => []);
-  for (let round = -1; round < runs; round++) {
+  for (let round = warmUp ? -1 : 0; round < runs; round++) {
     for (const [i, variant] of variants.entries()) {
       await variant.reset?.();
       let wall = 0, rss = 0;
@@ -157,9 +167,8 @@ async function measure(ctx: Context, variants: Variant[], runs = ctx.runs): Prom
         wall += one.wallMs;
         rss = Math.max(rss, one.rssKiB);
       }
-      if (round === -1) {
-        await variant.verify?.();
-      } else {
+      if (round === (warmUp ? -1 : 0)) await variant.verify?.();
+      if (round >= 0) {
         walls[i].push(wall);
         rsses[i].push(rss);
       }
@@ -610,21 +619,26 @@ async function large(ctx: Context): Promise<void> {
   console.log(
     `The config: ${(text.length / MIB).toFixed(1)} MiB, ${lines.toLocaleString("en")} lines.\n`,
   );
-  const results = await measure(ctx, [
-    await floorVariant(ctx),
-    {
-      label: "rtconf, in place (--drop-in-config=)",
-      procs: [rtconf(...configure, "--drop-in-config=")],
-      reset,
-      verify: holds(config),
-    },
-    {
-      label: "rtconf, with a drop-in",
-      procs: [rtconf(...configure, `--drop-in-config=${dropIn}`)],
-      reset,
-      verify: holds(dropIn),
-    },
-  ], Math.min(ctx.runs, HEAVY_RUNS));
+  const results = await measure(
+    ctx,
+    [
+      await floorVariant(ctx),
+      {
+        label: "rtconf, in place (--drop-in-config=)",
+        procs: [rtconf(...configure, "--drop-in-config=")],
+        reset,
+        verify: holds(config),
+      },
+      {
+        label: "rtconf, with a drop-in",
+        procs: [rtconf(...configure, `--drop-in-config=${dropIn}`)],
+        reset,
+        verify: holds(dropIn),
+      },
+    ],
+    1,
+    false,
+  );
   resultTable(results);
   for (const result of results.slice(1)) {
     const mode = result.label.replace(/^rtconf, /, "");
@@ -765,8 +779,9 @@ async function breakdown(ctx: Context): Promise<void> {
       procs: [deno("-A", "--no-config", minified, ...configure)],
     },
     {
-      label: "configure, --v8-flags=--lite-mode",
-      procs: [deno("-A", "--no-config", "--v8-flags=--lite-mode", BUNDLE, ...configure)],
+      // Not --lite-mode: it turns WebAssembly off, which the engines' parsers need.
+      label: "configure, --v8-flags=--liftoff-only",
+      procs: [deno("-A", "--no-config", "--v8-flags=--liftoff-only", BUNDLE, ...configure)],
     },
     {
       label: "configure, --v8-flags=--max-semi-space-size=1",
