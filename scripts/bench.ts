@@ -1,27 +1,42 @@
 /**
  * Whole-process benchmarks of the bundled CLI (`dist/rtconf.js`, built first
  * when missing or older than the sources): wall time and peak RSS, medians
- * over repeated runs, next to Deno's own floor measured in the same run.
+ * over repeated runs, next to Deno's own floor and, when `NVIDIA_CTK` names
+ * an nvidia-ctk executable, next to nvidia-ctk doing the same work. Each
+ * budget is printed with its measured ratio and "met" or "not met", and a
+ * summary of them ends the report.
  *
  * ```sh
- * deno run -A scripts/bench.ts [--runs=15] [--only=startup,installer,scaling,breakdown]
+ * deno run -A scripts/bench.ts [--runs=15] [--only=startup,second,installer,scaling,large,runtimes,breakdown]
+ * NVIDIA_CTK=/path/to/nvidia-ctk deno task bench
  * ```
  *
  * 1. startup: `runtime configure --runtime=containerd --dry-run` on containerd
  *    1.7's default config, against `deno run --no-config` of an empty script.
  *    Budget: at most 1.3× the floor in wall time and in peak RSS.
- * 2. installer: three runtimes (nvidia, nvidia-cdi, nvidia-legacy) into
+ * 2. second: the same configure, written for real, on a host it configured
+ *    already. Budget: nothing written, and at most 1.3× the floor.
+ * 3. installer: three runtimes (nvidia, nvidia-cdi, nvidia-legacy) into
  *    containerd, CRI-O and Docker configs under a temp host root, written for
- *    real: as nine processes, and as one process when the CLI has `--host-root`.
- * 3. scaling: in-place dry-run configure of generated containerd configs of
- *    250, 2,500 and 25,000 lines; the time must grow at most linearly.
- * 4. breakdown: what the start-up time is made of (a smol-toml-only bundle,
- *    the engines' parsers alone, Node built-ins, `--version`, a minified
- *    bundle, no code cache).
+ *    real, in one rtconf process; nvidia-ctk's nine processes (and rtconf's)
+ *    for comparison. Budget: at most 0.5× the time of nvidia-ctk's nine.
+ * 4. scaling: in-place dry-run configure of generated containerd configs of
+ *    2,500 and 25,000 lines. Budget: the cost of 1,000 more lines at most
+ *    nvidia-ctk's on the same files.
+ * 5. large: a 15 MiB config.toml configured for real, in place and with a
+ *    drop-in. Budget: at most 2 s and 300 MiB each.
+ * 6. runtimes: 1,000 `--runtime-name` in one call, configured and
+ *    unconfigured for real, with a drop-in and in place. Budget: 1 s each.
+ * 7. breakdown: what the start-up time is made of, and the levers tried (a
+ *    smol-toml-only bundle, the engines' parsers alone, a minified bundle, V8
+ *    flags, no code cache).
  *
- * Wall time is measured here around each spawn (`performance.now()`), peak RSS
- * by `/usr/bin/time -f %M`. The variants compared are interleaved, round by
- * round, after one unmeasured warm-up round.
+ * Wall time is measured here around each spawn (`performance.now()`), peak
+ * RSS by `/usr/bin/time -f %M`. The variants compared are interleaved, round
+ * by round, after one unmeasured warm-up round (which also checks that each
+ * variant did its work). Section 6 runs at most 5 rounds; section 5, whose
+ * runs take minutes (the engines' parsers read the 15 MiB file), one round
+ * without a warm-up.
  *
  * `deno bench` also loads this file (it matches `bench.ts`); it does nothing
  * then, as it is not the main module.
@@ -39,9 +54,10 @@ const BUNDLE = join(ROOT, "dist", "rtconf.js");
 const FIXTURES = join(ROOT, "tests", "fixtures");
 const DENO = Deno.execPath();
 const TIME = "/usr/bin/time";
-/** The start-up budget: at most this many times Deno's floor, in wall time and peak RSS. */
-const BUDGET = 1.3;
-const SECTIONS = ["startup", "installer", "scaling", "breakdown"];
+const SECTIONS = ["startup", "second", "installer", "scaling", "large", "runtimes", "breakdown"];
+/** Rounds of the sections whose runs take seconds. */
+const HEAVY_RUNS = 5;
+const MIB = 2 ** 20;
 const decoder = new TextDecoder();
 
 /** One process to spawn. */
@@ -68,16 +84,36 @@ interface Result {
   rssKiB: number;
 }
 
-/** Where a benchmark run works, and how many rounds it measures. */
+/** Where a benchmark run works, how many rounds it measures, and what it found. */
 interface Context {
   scratch: string;
   runs: number;
+  /** nvidia-ctk, when `NVIDIA_CTK` names it. */
+  nvidiaCtk?: string;
+  /** Each budget's line for the summary. */
+  budgets: string[][];
 }
 
 // ---------------------------------------------------------------------------
 // Measuring
 
 const childEnv = () => ({ ...Deno.env.toObject(), NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" });
+
+/** Runs a command to its end, untimed; throws when it fails. */
+async function run(args: string[], cwd?: string): Promise<string> {
+  const result = await new Deno.Command(args[0], {
+    args: args.slice(1),
+    cwd,
+    env: childEnv(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    throw new Error(`${args.join(" ")} failed (${result.code}):\n${decoder.decode(result.stderr)}`);
+  }
+  return decoder.decode(result.stdout);
+}
 
 /** Runs one process under /usr/bin/time, from the scratch dir: wall time (ms), peak RSS (KiB). */
 async function spawn(ctx: Context, proc: Proc): Promise<{ wallMs: number; rssKiB: number }> {
@@ -95,7 +131,9 @@ async function spawn(ctx: Context, proc: Proc): Promise<{ wallMs: number; rssKiB
   const wallMs = performance.now() - start;
   if (!result.success) {
     throw new Error(
-      `${proc.args.join(" ")} failed (${result.code}):\n${decoder.decode(result.stderr)}`,
+      `${proc.args.join(" ").slice(0, 400)} failed (${result.code}):\n${
+        decoder.decode(result.stderr)
+      }`,
     );
   }
   const rss = (await Deno.readTextFile(rssFile)).trim().split("\n").at(-1) ?? "";
@@ -108,11 +146,19 @@ function median(xs: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Measures the variants over `ctx.runs` interleaved rounds, after one warm-up round. */
-async function measure(ctx: Context, variants: Variant[]): Promise<Result[]> {
+/**
+ * Measures the variants over `runs` interleaved rounds, after one warm-up
+ * round (`warmUp` false: the first round is measured, and checked).
+ */
+async function measure(
+  ctx: Context,
+  variants: Variant[],
+  runs = ctx.runs,
+  warmUp = true,
+): Promise<Result[]> {
   const walls = variants.map((): number[] => []);
   const rsses = variants.map((): number[] => []);
-  for (let round = -1; round < ctx.runs; round++) {
+  for (let round = warmUp ? -1 : 0; round < runs; round++) {
     for (const [i, variant] of variants.entries()) {
       await variant.reset?.();
       let wall = 0, rss = 0;
@@ -121,9 +167,8 @@ async function measure(ctx: Context, variants: Variant[]): Promise<Result[]> {
         wall += one.wallMs;
         rss = Math.max(rss, one.rssKiB);
       }
-      if (round === -1) {
-        await variant.verify?.();
-      } else {
+      if (round === (warmUp ? -1 : 0)) await variant.verify?.();
+      if (round >= 0) {
         walls[i].push(wall);
         rsses[i].push(rss);
       }
@@ -141,6 +186,18 @@ const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const times = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const verdict = (ok: boolean) => ok ? "met" : "not met";
 
+/** Prints a budget's line, and keeps it for the summary. */
+function budget(ctx: Context, what: string, measured: string, ok: boolean): void {
+  console.log(`Budget: ${what}: ${verdict(ok)} (${measured})`);
+  ctx.budgets.push([what, measured, verdict(ok)]);
+}
+
+/** Prints, and keeps for the summary, a budget that was not measured. */
+function skipped(ctx: Context, what: string, why: string): void {
+  console.log(`Budget: ${what}: not measured (${why})`);
+  ctx.budgets.push([what, "—", `not measured: ${why}`]);
+}
+
 /** Prints a Markdown table. */
 function table(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -149,6 +206,21 @@ function table(headers: string[], rows: string[][]): void {
   console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
   for (const row of rows) console.log(line(row));
   console.log();
+}
+
+/** The usual table of results: wall and RSS, and their ratio to the first row. */
+function resultTable(results: Result[]): void {
+  const [first] = results;
+  table(
+    ["what", "wall (median)", "× first", "peak RSS (median)", "× first"],
+    results.map((r) => [
+      r.label,
+      ms(r.wallMs),
+      times(r.wallMs, first.wallMs),
+      mib(r.rssKiB),
+      times(r.rssKiB, first.rssKiB),
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -165,11 +237,6 @@ async function newestSource(path: string): Promise<number> {
   return newest;
 }
 
-/** Bundles the CLI as scripts/bundle.ts does. */
-function bundleTo(output: string, minify = false): Promise<void> {
-  return bundleCli(output, minify);
-}
-
 /** Builds dist/rtconf.js when it is missing or older than a source file. */
 async function ensureBundle(): Promise<void> {
   const built = await Deno.stat(BUNDLE).then((i) => i.mtime?.getTime() ?? 0, () => -1);
@@ -180,23 +247,13 @@ async function ensureBundle(): Promise<void> {
   );
   if (built >= sources) return;
   console.log(built < 0 ? "Building dist/rtconf.js\n" : "Rebuilding dist/rtconf.js (stale)\n");
-  await bundleTo(BUNDLE);
+  await bundleCli(BUNDLE);
 }
 
 /** The bundled CLI with these arguments. */
 const rtconf = (...args: string[]): Proc => ({
   args: [DENO, "run", "-A", "--no-config", BUNDLE, ...args],
 });
-
-/** Whether the bundled CLI's `runtime configure` has a flag. */
-async function hasFlag(flag: string): Promise<boolean> {
-  const result = await new Deno.Command(DENO, {
-    args: ["run", "-A", "--no-config", BUNDLE, "runtime", "configure", "--help"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return decoder.decode(result.stdout).includes(flag);
-}
 
 // ---------------------------------------------------------------------------
 // The workloads
@@ -261,6 +318,13 @@ export function generatedConfig(base: string, lines: number): string {
   return [...all.slice(0, at), ...filler, ...all.slice(at)].join("\n") + "\n";
 }
 
+/** A generated containerd config of at least `bytes` bytes (whole filler tables). */
+function configOfSize(base: string, bytes: number): string {
+  const sample = generatedConfig(base, 10_000);
+  const lines = Math.ceil(10_000 * bytes / sample.length) + 8;
+  return generatedConfig(base, lines);
+}
+
 /** The runtimes NVIDIA's installer registers. */
 const INSTALLER_RUNTIMES = [
   ["nvidia", "/usr/bin/nvidia-container-runtime"],
@@ -268,15 +332,16 @@ const INSTALLER_RUNTIMES = [
   ["nvidia-legacy", "/usr/bin/nvidia-container-runtime.legacy"],
 ] as const;
 
-/** (Re)creates a host root holding the three engines' configs at their default paths. */
-async function hostRoot(root: string): Promise<void> {
+/** (Re)creates a host root holding the engines' configs at their default paths. */
+async function hostRoot(root: string, engines = ["containerd", "crio", "docker"]): Promise<void> {
   await Deno.remove(root, { recursive: true }).catch(() => {});
-  const files: [string, string][] = [
-    ["etc/containerd/config.toml", "containerd/default-1.7.toml"],
-    ["etc/crio/crio.conf", "crio/crio.conf"],
-    ["etc/docker/daemon.json", "docker/indent-4.json"],
-  ];
-  for (const [path, from] of files) {
+  const files: Record<string, [string, string]> = {
+    containerd: ["etc/containerd/config.toml", "containerd/default-1.7.toml"],
+    crio: ["etc/crio/crio.conf", "crio/crio.conf"],
+    docker: ["etc/docker/daemon.json", "docker/indent-4.json"],
+  };
+  for (const engine of engines) {
+    const [path, from] = files[engine];
     await Deno.mkdir(dirname(join(root, path)), { recursive: true });
     await Deno.copyFile(fixture(from), join(root, path));
   }
@@ -293,8 +358,23 @@ async function snapshot(dir: string, under = dir): Promise<Record<string, string
   return files;
 }
 
-/** Throws unless every runtime landed in every engine's file under `root`. */
-async function verifyInstall(root: string): Promise<void> {
+/** Every file and directory under `dir` with what a write changes: size, mtime, inode. */
+async function stamps(dir: string, under = dir): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for await (const entry of Deno.readDir(under)) {
+    const path = join(under, entry.name);
+    const info = await Deno.lstat(path);
+    found[relative(dir, path)] = `${info.size} ${info.mtime?.getTime()} ${info.ino}`;
+    if (entry.isDirectory) Object.assign(found, await stamps(dir, path));
+  }
+  return found;
+}
+
+/** Throws unless every runtime named landed in every engine's file under `root`. */
+async function verifyInstall(
+  root: string,
+  names: readonly string[] = INSTALLER_RUNTIMES.map(([name]) => name),
+): Promise<void> {
   const expect: [string, (name: string) => string][] = [
     ["etc/containerd/conf.d/99-nvidia.toml", (n) => `containerd.runtimes.${n}]`],
     ["etc/crio/crio.conf.d/99-nvidia.toml", (n) => `[crio.runtime.runtimes.${n}]`],
@@ -302,14 +382,25 @@ async function verifyInstall(root: string): Promise<void> {
   ];
   for (const [path, needle] of expect) {
     const text = await Deno.readTextFile(join(root, path));
-    for (const [name] of INSTALLER_RUNTIMES) {
+    for (const name of names) {
       if (!text.includes(needle(name))) throw new Error(`${path} lacks the runtime ${name}`);
     }
   }
 }
 
-/** The installer's work as nine processes: one per engine and runtime, files given by flags. */
-function installerNine(root: string, after: (files: Record<string, string>) => void): Variant {
+/**
+ * The installer's work as nine processes of `command` (rtconf's or
+ * nvidia-ctk's, which take the same flags): one per engine and runtime,
+ * files given by flags. nvidia-ctk's drop-ins hold the runtime of their last
+ * run only (`kept`).
+ */
+function installerNine(
+  label: string,
+  command: string[],
+  root: string,
+  after?: (files: Record<string, string>) => void,
+  kept?: string[],
+): Variant {
   const engines: [string, string[]][] = [
     ["containerd", [
       `--config=${root}/etc/containerd/config.toml`,
@@ -322,24 +413,25 @@ function installerNine(root: string, after: (files: Record<string, string>) => v
     ["docker", [`--config=${root}/etc/docker/daemon.json`]],
   ];
   const procs = engines.flatMap(([engine, files]) =>
-    INSTALLER_RUNTIMES.map(([name, path]) =>
-      rtconf(
+    INSTALLER_RUNTIMES.map(([name, path]) => ({
+      args: [
+        ...command,
         "runtime",
         "configure",
         `--runtime=${engine}`,
         ...files,
         `--nvidia-runtime-name=${name}`,
         `--nvidia-runtime-path=${path}`,
-      )
-    )
+      ],
+    }))
   );
   return {
-    label: "9 processes (3 engines × 3 runtimes)",
+    label,
     procs,
     reset: () => hostRoot(root),
     verify: async () => {
-      await verifyInstall(root);
-      after(await snapshot(root));
+      await verifyInstall(root, kept);
+      after?.(await snapshot(root));
     },
   };
 }
@@ -347,7 +439,7 @@ function installerNine(root: string, after: (files: Record<string, string>) => v
 /** The installer's work as one process: several engines and runtimes, files under a host root. */
 function installerOne(root: string, after: (files: Record<string, string>) => void): Variant {
   return {
-    label: "1 process (--runtime=containerd,crio,docker --runtime-name=… ×3 --host-root)",
+    label: "rtconf, 1 process (--runtime=containerd,crio,docker --runtime-name=… ×3 --host-root)",
     procs: [rtconf(
       "runtime",
       "configure",
@@ -373,179 +465,351 @@ async function startup(ctx: Context): Promise<void> {
     procs: [rtconf(...configureArgs(await containerdConfig(ctx)))],
   };
   const [floor, result] = await measure(ctx, [await floorVariant(ctx), configure]);
-  table(["what", "wall (median)", "peak RSS (median)"], [
-    [floor.label, ms(floor.wallMs), mib(floor.rssKiB)],
-    [result.label, ms(result.wallMs), mib(result.rssKiB)],
-  ]);
+  resultTable([floor, result]);
   const wall = result.wallMs / floor.wallMs;
   const rss = result.rssKiB / floor.rssKiB;
+  budget(ctx, "start-up: wall time ≤ 1.3× the floor", `${wall.toFixed(2)}×`, wall <= 1.3);
+  budget(ctx, "start-up: peak RSS ≤ 1.3× the floor", `${rss.toFixed(2)}×`, rss <= 1.3);
+  console.log();
+}
+
+async function second(ctx: Context): Promise<void> {
   console.log(
-    `Budget: wall time ≤ ${BUDGET}× the floor: ${verdict(wall <= BUDGET)} (${wall.toFixed(2)}×)`,
+    `## 2. A second run: configure containerd, written for real, on a host it configured\n`,
   );
+  const root = join(ctx.scratch, "configured");
+  await hostRoot(root, ["containerd"]);
+  const args = ["runtime", "configure", "--runtime=containerd", `--host-root=${root}`];
+  await run(rtconf(...args).args);
+  const before = await stamps(root);
+  const again: Variant = {
+    label: "rtconf runtime configure --runtime=containerd --host-root=… (configured)",
+    procs: [rtconf(...args)],
+    verify: async () => {
+      const after = await stamps(root);
+      // The lock is taken and let go (its file comes and goes in /run/rtconf/locks).
+      const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+        .filter((path) => before[path] !== after[path] && !path.startsWith("run/rtconf/locks"));
+      if (changed.length > 0) throw new Error(`the second run wrote: ${changed.join(", ")}`);
+    },
+  };
+  const [floor, result] = await measure(ctx, [await floorVariant(ctx), again]);
+  resultTable([floor, result]);
   console.log(
-    `Budget: peak RSS ≤ ${BUDGET}× the floor: ${verdict(rss <= BUDGET)} (${rss.toFixed(2)}×)\n`,
+    "Nothing was written: every file and directory kept its size, mtime and inode (but the " +
+      "lock's own, which comes and goes).\n",
   );
+  const wall = result.wallMs / floor.wallMs;
+  const rss = result.rssKiB / floor.rssKiB;
+  budget(
+    ctx,
+    "second run: no write, wall time ≤ 1.3× the floor",
+    `${wall.toFixed(2)}×`,
+    wall <= 1.3,
+  );
+  budget(ctx, "second run: peak RSS ≤ 1.3× the floor", `${rss.toFixed(2)}×`, rss <= 1.3);
+  console.log();
 }
 
 async function installer(ctx: Context): Promise<void> {
-  console.log(`## 2. The installer: 3 runtimes into containerd, CRI-O and Docker, written\n`);
+  console.log(`## 3. The installer: 3 runtimes into containerd, CRI-O and Docker, written\n`);
   const root = join(ctx.scratch, "host");
-  const results: Record<string, string>[] = [];
-  const variants = [installerNine(root, (files) => results.push(files))];
-  const one = await hasFlag("--host-root");
-  if (one) variants.push(installerOne(root, (files) => results.push(files)));
-  const measured = await measure(ctx, variants);
-  table(
-    ["what", "total wall (median)", "largest peak RSS (median)"],
-    measured.map((r) => [r.label, ms(r.wallMs), mib(r.rssKiB)]),
-  );
-  if (!one) {
-    console.log("The one-process variant is not measured: the CLI has no --host-root.\n");
-    return;
+  const ours: Record<string, string>[] = [];
+  const variants: Variant[] = [];
+  if (ctx.nvidiaCtk) {
+    const last = INSTALLER_RUNTIMES.at(-1)![0];
+    variants.push(
+      installerNine("nvidia-ctk, 9 processes", [ctx.nvidiaCtk], root, undefined, [last]),
+    );
   }
+  variants.push(
+    installerNine("rtconf, 9 processes", rtconf().args, root, (files) => ours.push(files)),
+    installerOne(root, (files) => ours.push(files)),
+  );
+  const results = await measure(ctx, variants);
+  resultTable(results);
   // The nine name the files by their paths here; the one, by their paths on the host.
-  const [nine, single] = results;
+  const [nine, single] = ours;
   const hostPaths = (text: string) => text.replaceAll(`${root}/`, "/");
   const differing = [...new Set([...Object.keys(nine), ...Object.keys(single)])]
     .filter((path) => hostPaths(nine[path] ?? "") !== single[path]);
   console.log(
     differing.length === 0
-      ? `The one process writes the same ${Object.keys(nine).length} files as the nine ` +
+      ? `rtconf's one process writes the same ${Object.keys(nine).length} files as its nine ` +
         `(paths under the host root read as host paths).\n`
-      : `The one process and the nine differ in: ${differing.join(", ")}.\n`,
+      : `rtconf's one process and its nine differ in: ${differing.join(", ")}.\n`,
   );
+  const what = "installer: 1 rtconf process ≤ 0.5× nvidia-ctk's 9 processes";
+  if (!ctx.nvidiaCtk) {
+    skipped(ctx, what, "NVIDIA_CTK names no nvidia-ctk");
+  } else {
+    const ratio = results.at(-1)!.wallMs / results[0].wallMs;
+    budget(ctx, what, `${ratio.toFixed(2)}×`, ratio <= 0.5);
+  }
+  console.log();
 }
 
 async function scaling(ctx: Context): Promise<void> {
   console.log(
-    `## 3. Scaling: configure in place (--drop-in-config=), dry-run, generated configs\n`,
+    `## 4. Scaling: configure in place (--drop-in-config=), dry-run, generated configs\n`,
   );
-  const sizes = [250, 2_500, 25_000];
+  const sizes = [2_500, 25_000];
   const base = await Deno.readTextFile(fixture("containerd/default-1.7.toml"));
-  const variants: Variant[] = [await floorVariant(ctx)];
+  const paths: string[] = [];
   for (const size of sizes) {
     const path = join(ctx.scratch, `config-${size}.toml`);
     await Deno.writeTextFile(path, generatedConfig(base, size));
-    variants.push({
-      label: `${size.toLocaleString("en")} lines`,
-      procs: [rtconf(...configureArgs(path), "--drop-in-config=")],
-    });
+    paths.push(path);
   }
-  const [floor, ...results] = await measure(ctx, variants);
-  const perK = results.map((r, i) => (r.wallMs - floor.wallMs) / (sizes[i] / 1000));
-  table(["config", "wall (median)", "peak RSS (median)", "(wall − floor) per 1,000 lines"], [
-    [floor.label, ms(floor.wallMs), mib(floor.rssKiB), ""],
-    ...results.map((r, i) => [r.label, ms(r.wallMs), mib(r.rssKiB), ms(perK[i])]),
-  ]);
-  const slope = (i: number, j: number) =>
-    (results[j].wallMs - results[i].wallMs) / ((sizes[j] - sizes[i]) / 1000);
-  console.log(
-    `Marginal cost per 1,000 lines: 250 → 2,500: ${ms(slope(0, 1))}; 2,500 → 25,000: ${
-      ms(slope(1, 2))
-    }`,
+  const tools: [string, (path: string) => Proc][] = [
+    ["rtconf", (path) => rtconf(...configureArgs(path), "--drop-in-config=")],
+  ];
+  if (ctx.nvidiaCtk) {
+    const nvidiaCtk = ctx.nvidiaCtk;
+    tools.push(["nvidia-ctk", (path) => ({
+      args: [nvidiaCtk, ...configureArgs(path), "--drop-in-config="],
+    })]);
+  }
+  const variants = tools.flatMap(([tool, proc]) =>
+    sizes.map((size, i): Variant => ({
+      label: `${tool}, ${size.toLocaleString("en")} lines`,
+      procs: [proc(paths[i])],
+    }))
   );
-  const growth = perK[2] / perK[1];
+  const results = await measure(ctx, [await floorVariant(ctx), ...variants]);
+  resultTable(results);
+  const perK = (tool: number) => {
+    const [small, large] = results.slice(1 + tool * 2, 3 + tool * 2);
+    return (large.wallMs - small.wallMs) / ((sizes[1] - sizes[0]) / 1000);
+  };
+  const ours = perK(0);
   console.log(
-    `Linear growth (cost per 1,000 lines at 25,000 ≤ 2× that at 2,500): ${verdict(growth <= 2)} (${
-      growth.toFixed(2)
-    }×)\n`,
+    `Cost of 1,000 more lines (2,500 → 25,000): rtconf ${ms(ours)}` +
+      (ctx.nvidiaCtk ? `, nvidia-ctk ${ms(perK(1))}\n` : "\n"),
   );
+  const what = "scaling: cost per 1,000 lines (2,500 → 25,000) ≤ nvidia-ctk's";
+  if (!ctx.nvidiaCtk) skipped(ctx, what, `rtconf ${ms(ours)}; NVIDIA_CTK names no nvidia-ctk`);
+  else budget(ctx, what, `${ms(ours)} vs ${ms(perK(1))}, ${times(ours, perK(1))}`, ours <= perK(1));
+  console.log();
 }
 
-/** Bundles a script (`deno bundle`, with the project's imports) into the scratch dir. */
-async function bundleEntry(ctx: Context, name: string, code: string): Promise<string> {
-  const entry = join(ctx.scratch, `${name}_entry.ts`);
-  const bundle = join(ctx.scratch, `${name}.js`);
-  await Deno.writeTextFile(entry, code);
-  const bundled = await new Deno.Command(DENO, {
-    args: ["bundle", "--config", join(ROOT, "deno.json"), "-o", bundle, entry],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!bundled.success) throw new Error(decoder.decode(bundled.stderr));
-  return bundle;
+async function large(ctx: Context): Promise<void> {
+  console.log(`## 5. A 15 MiB config.toml, configured (written)\n`);
+  const base = await Deno.readTextFile(fixture("containerd/default-1.7.toml"));
+  const text = configOfSize(base, 15 * MIB);
+  const original = join(ctx.scratch, "large.toml");
+  await Deno.writeTextFile(original, text);
+  const dir = join(ctx.scratch, "large");
+  const config = join(dir, "config.toml");
+  const dropIn = join(dir, "conf.d", "99-nvidia.toml");
+  const reset = async () => {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dir);
+    await Deno.copyFile(original, config);
+  };
+  const holds = (path: string) => async () => {
+    if (
+      !(await Deno.readTextFile(path)).includes('BinaryName = "/usr/bin/nvidia-container-runtime"')
+    ) {
+      throw new Error(`${path} lacks the nvidia runtime`);
+    }
+  };
+  const configure = ["runtime", "configure", "--runtime=containerd", `--config=${config}`];
+  const lines = text.split("\n").length - 1;
+  console.log(
+    `The config: ${(text.length / MIB).toFixed(1)} MiB, ${lines.toLocaleString("en")} lines.\n`,
+  );
+  const results = await measure(
+    ctx,
+    [
+      await floorVariant(ctx),
+      {
+        label: "rtconf, in place (--drop-in-config=)",
+        procs: [rtconf(...configure, "--drop-in-config=")],
+        reset,
+        verify: holds(config),
+      },
+      {
+        label: "rtconf, with a drop-in",
+        procs: [rtconf(...configure, `--drop-in-config=${dropIn}`)],
+        reset,
+        verify: holds(dropIn),
+      },
+    ],
+    1,
+    false,
+  );
+  resultTable(results);
+  for (const result of results.slice(1)) {
+    const mode = result.label.replace(/^rtconf, /, "");
+    const ok = result.wallMs <= 2000 && result.rssKiB <= 300 * 1024;
+    budget(
+      ctx,
+      `15 MiB config, ${mode}: ≤ 2 s and ≤ 300 MiB`,
+      `${ms(result.wallMs)}, ${mib(result.rssKiB)}`,
+      ok,
+    );
+  }
+  console.log();
+}
+
+async function runtimes(ctx: Context): Promise<void> {
+  console.log(`## 6. 1,000 runtimes in one call, written (containerd 1.7's default config)\n`);
+  const dir = join(ctx.scratch, "runtimes");
+  const config = join(dir, "config.toml");
+  const names = Array.from({ length: 1000 }, (_, i) => `rt${String(i).padStart(4, "0")}`);
+  const flags = names.map((name) => `--runtime-name=${name}=/usr/bin/${name}`);
+  const modes: [string, string][] = [
+    ["with a drop-in", `--drop-in-config=${join(dir, "conf.d", "99-nvidia.toml")}`],
+    ["in place", "--drop-in-config="],
+  ];
+  const call = (verb: string, mode: string) =>
+    rtconf("runtime", verb, "--runtime=containerd", `--config=${config}`, mode, ...flags);
+  const fresh = async () => {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dir);
+    await Deno.copyFile(fixture("containerd/default-1.7.toml"), config);
+  };
+  const original = await Deno.readTextFile(fixture("containerd/default-1.7.toml"));
+  const variants = modes.flatMap(([mode, flag]): Variant[] => [
+    {
+      label: `configure, ${mode}`,
+      procs: [call("configure", flag)],
+      reset: fresh,
+      verify: async () => {
+        const files = Object.values(await snapshot(dir)).join("\n");
+        const missing = names.filter((name) => !files.includes(`BinaryName = "/usr/bin/${name}"`));
+        if (missing.length > 0) {
+          throw new Error(`not configured: ${missing.slice(0, 3).join(", ")}…`);
+        }
+      },
+    },
+    {
+      label: `unconfigure, ${mode}`,
+      procs: [call("unconfigure", flag)],
+      reset: async () => {
+        await fresh();
+        await run(call("configure", flag).args);
+      },
+      verify: async () => {
+        const files = await snapshot(dir);
+        if (Object.keys(files).join() !== "config.toml" || files["config.toml"] !== original) {
+          throw new Error(
+            `unconfigure did not give back the original config: ${Object.keys(files)}`,
+          );
+        }
+      },
+    },
+  ]);
+  const results = await measure(ctx, variants, Math.min(ctx.runs, HEAVY_RUNS));
+  table(
+    ["what", "wall (median)", "peak RSS (median)"],
+    results.map((r) => [r.label, ms(r.wallMs), mib(r.rssKiB)]),
+  );
+  for (const result of results) {
+    budget(ctx, `1,000 runtimes, ${result.label}: ≤ 1 s`, ms(result.wallMs), result.wallMs <= 1000);
+  }
+  console.log();
 }
 
 async function breakdown(ctx: Context): Promise<void> {
-  console.log(`## 4. Breakdown: what the start-up time is made of\n`);
+  console.log(`## 7. Breakdown: what the start-up time is made of, and the levers tried\n`);
   const config = await containerdConfig(ctx);
-  // smol-toml alone, bundled the same way: the parser's own start-up and one parse.
-  const smolBundle = await bundleEntry(
-    ctx,
-    "smol",
-    `import { parse } from "smol-toml";\n` +
-      `parse(Deno.readTextFileSync(Deno.args[0]), { integersAsBigInt: true });\n`,
+  // smol-toml alone, bundled the same way: the parser's own start-up, and the two parses a
+  // checked run cannot do without (the input, and the output it writes, strictly again).
+  const bundleEntry = async (name: string, code: string) => {
+    const entry = join(ctx.scratch, `${name}.ts`);
+    const output = join(ctx.scratch, `${name}.js`);
+    await Deno.writeTextFile(entry, code);
+    await run([DENO, "bundle", "--config", join(ROOT, "deno.json"), "-o", output, entry], ROOT);
+    return output;
+  };
+  const smol = (name: string, code: string) =>
+    bundleEntry(name, `import { parse } from "smol-toml";\n${code}`);
+  const once = await smol(
+    "smol_once",
+    `parse(Deno.readTextFileSync(Deno.args[0]), { integersAsBigInt: true });\n`,
+  );
+  const twice = await smol(
+    "smol_twice",
+    `const text = Deno.readTextFileSync(Deno.args[0]);\n` +
+      `parse(text, { integersAsBigInt: true });\n` +
+      `parse(text.replace("imports = []", 'imports = ["/etc/containerd/conf.d/99-nvidia.toml"]'),` +
+      ` { integersAsBigInt: true });\n`,
   );
   // The engines' parsers alone: decompress, compile and start the WebAssembly module, then
   // read the config with containerd 1.x's and 2.x's parsers, as the check before writing does.
-  const parsersBundle = await bundleEntry(
-    ctx,
+  const parsers = await bundleEntry(
     "parsers",
     `import { loadEngineParsers } from "${join(ROOT, "lib/formats/parsers/mod.ts")}";\n` +
       `const parsers = await loadEngineParsers();\nconst text = Deno.readTextFileSync(Deno.args[0]);\n` +
       `for (const parser of ["go-toml-v1", "go-toml-v2"] as const) {\n` +
       `  if ("error" in parsers.decode(parser, text)) throw new Error(parser);\n}\n`,
   );
-  // The Node built-ins the CLI imports: loading them starts Deno's Node compatibility layer.
-  const nodeScript = join(ctx.scratch, "node_builtins.js");
+  // A Node built-in: loading one starts Deno's Node compatibility layer.
+  const nodeScript = join(ctx.scratch, "node_builtin.js");
   await Deno.writeTextFile(
     nodeScript,
-    `import { parseArgs } from "node:util";\nimport { dirname } from "node:path";\n` +
-      `parseArgs({ args: ["--x"], options: { x: { type: "boolean" } } });\ndirname("/a/b");\n`,
+    `import { parseArgs } from "node:util";\n` +
+      `parseArgs({ args: ["--x"], options: { x: { type: "boolean" } } });\n`,
   );
   const minified = join(ctx.scratch, "rtconf.min.js");
-  await bundleTo(minified, true);
-  const run = (...args: string[]): Proc => ({ args: [DENO, "run", ...args] });
-  const variants: Variant[] = [
+  await bundleCli(minified, true);
+  const deno = (...args: string[]): Proc => ({ args: [DENO, "run", ...args] });
+  const configure = configureArgs(config);
+  const results = await measure(ctx, [
     await floorVariant(ctx),
     {
-      label: "smol-toml alone: parse the config (bundle)",
-      procs: [run("-A", "--no-config", smolBundle, config)],
+      label: "smol-toml alone: parse the config once",
+      procs: [deno("-A", "--no-config", once, config)],
     },
     {
-      label: "the engines' parsers alone: load, read the config with go-toml v1 and v2 (bundle)",
-      procs: [run("-A", "--no-config", parsersBundle, config)],
+      label: "smol-toml alone: parse it, and the edited text again",
+      procs: [deno("-A", "--no-config", twice, config)],
     },
     {
-      label: "node:util parseArgs + node:path alone",
-      procs: [run("--no-config", nodeScript)],
+      label: "the engines' parsers alone: load, read the config with go-toml v1 and v2",
+      procs: [deno("-A", "--no-config", parsers, config)],
     },
+    { label: "node:util parseArgs alone", procs: [deno("--no-config", nodeScript)] },
     { label: "rtconf --version (loads the whole bundle)", procs: [rtconf("--version")] },
-    { label: "rtconf configure (as in 1.)", procs: [rtconf(...configureArgs(config))] },
+    { label: "rtconf configure (as in 1.)", procs: [rtconf(...configure)] },
     {
       label: "configure, minified bundle",
-      procs: [run("-A", "--no-config", minified, ...configureArgs(config))],
+      procs: [deno("-A", "--no-config", minified, ...configure)],
+    },
+    {
+      // Not --lite-mode: it turns WebAssembly off, which the engines' parsers need.
+      label: "configure, --v8-flags=--liftoff-only",
+      procs: [deno("-A", "--no-config", "--v8-flags=--liftoff-only", BUNDLE, ...configure)],
+    },
+    {
+      label: "configure, --v8-flags=--max-semi-space-size=1",
+      procs: [
+        deno("-A", "--no-config", "--v8-flags=--max-semi-space-size=1", BUNDLE, ...configure),
+      ],
     },
     {
       label: "configure, --no-code-cache",
-      procs: [run("-A", "--no-config", "--no-code-cache", BUNDLE, ...configureArgs(config))],
+      procs: [deno("-A", "--no-config", "--no-code-cache", BUNDLE, ...configure)],
     },
-  ];
-  const results = await measure(ctx, variants);
-  const [floor] = results;
-  table(
-    ["what", "wall (median)", "× floor", "peak RSS (median)", "× floor"],
-    results.map((r) => [
-      r.label,
-      ms(r.wallMs),
-      times(r.wallMs, floor.wallMs),
-      mib(r.rssKiB),
-      times(r.rssKiB, floor.rssKiB),
-    ]),
-  );
+  ]);
+  resultTable(results);
   const kib = (path: string) => `${(Deno.statSync(path).size / 1024).toFixed(0)} KiB`;
   console.log(
     `Sizes: rtconf.js ${kib(BUNDLE)}, minified ${kib(minified)}, smol-toml bundle ${
-      kib(smolBundle)
-    }, parsers bundle ${kib(parsersBundle)}\n`,
+      kib(once)
+    }, parsers bundle ${kib(parsers)}\n`,
   );
 }
 
 const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   startup,
+  second,
   installer,
   scaling,
+  large,
+  runtimes,
   breakdown,
 };
 
@@ -565,19 +829,31 @@ async function main(args: string[]): Promise<void> {
   if (unknown.length > 0) throw new Error(`--only: unknown sections ${unknown.join(", ")}`);
 
   await ensureBundle();
+  const nvidiaCtk = Deno.env.get("NVIDIA_CTK") || undefined;
   const ctx: Context = {
     scratch: await Deno.makeTempDir({ prefix: "rtconf-bench-" }),
     runs,
+    nvidiaCtk,
+    budgets: [],
   };
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
+    .match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
+  const peer = nvidiaCtk
+    ? `nvidia-ctk: ${(await run([nvidiaCtk, "--version"])).split("\n")[0]}`
+    : "nvidia-ctk: none (set NVIDIA_CTK to compare)";
   console.log(
     `# rtconf whole-process benchmarks: dist/rtconf.js, Deno ${Deno.version.deno}, ` +
-      `${navigator.hardwareConcurrency} cores, ${runs} runs per variant (medians), ` +
-      `${new Date().toISOString().slice(0, 10)}\n`,
+      `${navigator.hardwareConcurrency} cores (${cpu}), ${runs} runs per variant (medians), ` +
+      `${new Date().toISOString().slice(0, 10)}; ${peer}\n`,
   );
   try {
     for (const section of SECTIONS) if (only.includes(section)) await RUN[section](ctx);
   } finally {
     await Deno.remove(ctx.scratch, { recursive: true });
+  }
+  if (ctx.budgets.length > 0) {
+    console.log("## Budgets\n");
+    table(["budget", "measured", "verdict"], ctx.budgets);
   }
 }
 

@@ -89,9 +89,18 @@ async function renderResult(plan: Plan, job: Job, host: HostRoot): Promise<strin
   return files.map(({ after }) => after!.endsWith("\n") ? after! : `${after}\n`).join("\n");
 }
 
+/** A file's metadata, or `undefined` when it cannot be had. */
+function statOf(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a file exists. */
-function exists(path: string): Promise<boolean> {
-  return Deno.stat(path).then(() => true, () => false);
+function exists(path: string): boolean {
+  return statOf(path) !== undefined;
 }
 
 /**
@@ -103,7 +112,7 @@ async function missingDirectories(files: readonly string[], host: HostRoot): Pro
   for (const file of files) {
     const chain: string[] = [];
     for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-      if (await exists(await host.path(dir))) break;
+      if (exists(await host.path(dir))) break;
       chain.unshift(dir);
     }
     for (const dir of chain) missing.add(dir);
@@ -145,7 +154,7 @@ async function generatingTemplate(
   if (!engine.template) return undefined;
   const { templates, generated } = engine.template.candidates(configPath, text);
   for (const template of templates) {
-    if (await exists(await host.path(template))) return template;
+    if (exists(await host.path(template))) return template;
   }
   return generated || always ? templates[0] : undefined;
 }
@@ -216,7 +225,7 @@ async function sourceMode(
   let mode = 0o644;
   for (const [path, text] of Object.entries(texts)) {
     if (text === undefined) continue;
-    const info = await Deno.stat(await host.path(path)).catch(() => undefined);
+    const info = statOf(await host.path(path));
     if (info?.mode != null) mode &= info.mode & 0o666;
   }
   return mode;

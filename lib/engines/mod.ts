@@ -176,7 +176,9 @@ export async function planEngine<Options extends EngineOptions>(
     );
   }
   const current = engine.views(texts, options);
-  const own = engine.views(baseline, options);
+  // Without rtconf's own files, the node's configuration is the current one when it has none yet.
+  const same = changes.every((change) => !change.own || texts[change.path] === undefined);
+  const own = same ? current : engine.views(baseline, options);
   checkPlan(
     rules,
     after.map((view, i) => ({ baseline: own[i], current: current[i], planned: view })),

@@ -8,7 +8,13 @@
  */
 
 import { RtconfError } from "../errors.ts";
-import { isTable, sameValue, type TomlValue, valueAt } from "../formats/toml/values.ts";
+import {
+  isTable,
+  sameValue,
+  type TomlTable,
+  type TomlValue,
+  valueAt,
+} from "../formats/toml/values.ts";
 import type { Rule } from "../rules.ts";
 import type { EffectiveView } from "./engine.ts";
 
@@ -18,25 +24,42 @@ function startsWith(keys: readonly string[], prefix: readonly string[]): boolean
   return prefix.length <= keys.length && prefix.every((key, i) => keys[i] === key);
 }
 
-/** Every list of keys where `before` and `after` differ, outside `skip`. */
+/** The value of a table's own key. */
+function own(table: TomlTable, key: string): TomlValue | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
+ * Every list of keys where `before` and `after` differ, outside `skip`. A
+ * value shared by both (effective configurations share what they do not
+ * change) is the same: it is not walked.
+ */
 function differences(
   before: TomlValue | undefined,
   after: TomlValue | undefined,
-  keys: string[],
   skip: (keys: string[]) => boolean,
+  keys: string[] = [],
   found: string[][] = [],
 ): string[][] {
-  if (skip(keys)) return found;
+  if (before === after || skip(keys)) return found;
   // A table that is missing on one side compares as an empty one: only what
   // it holds counts.
   const was = before === undefined && isTable(after) ? {} : before;
   const is = after === undefined && isTable(before) ? {} : after;
   if (isTable(was) && isTable(is)) {
-    for (const key of new Set([...Object.keys(was), ...Object.keys(is)])) {
-      differences(was[key], is[key], [...keys, key], skip, found);
+    for (const key of Object.keys(was)) {
+      keys.push(key);
+      differences(was[key], own(is, key), skip, keys, found);
+      keys.pop();
+    }
+    for (const key of Object.keys(is)) {
+      if (Object.hasOwn(was, key)) continue;
+      keys.push(key);
+      differences(undefined, is[key], skip, keys, found);
+      keys.pop();
     }
   } else if (!sameValue(before, after)) {
-    found.push(keys);
+    found.push([...keys]);
   }
   return found;
 }
@@ -149,7 +172,7 @@ export function checkPlan(
     // What rtconf set in earlier runs may stay (a runtime of its own, whole); everything
     // else is the node's own.
     const runtimes = keys.runtime("").slice(0, -1);
-    const earlier = differences(baseline.config, current.config, [], () => false).map((at) =>
+    const earlier = differences(baseline.config, current.config, () => false).map((at) =>
       startsWith(at, runtimes) && at.length > runtimes.length
         ? keys.runtime(at[runtimes.length])
         : at
@@ -158,7 +181,6 @@ export function checkPlan(
     const changed = differences(
       baseline.config,
       config,
-      [],
       (at) => allowed.some((prefix) => startsWith(at, prefix)),
     );
     if (changed.length > 0) fail(`also change ${changed[0].join(".")}`);

@@ -45,10 +45,22 @@ export const MAX_CONFIG_BYTES: number = 16 * 2 ** 20;
  * @throws {RtconfError} naming the file when it is a directory, unreadable,
  * binary or not UTF-8.
  */
-export async function readText(path: string): Promise<string | undefined> {
+export function readText(path: string): Promise<string | undefined> {
+  try {
+    return Promise.resolve(readTextNow(path));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * {@linkcode readText}, synchronously: a config file is small and local, and
+ * a run reads a few, where each asynchronous call costs more than the read.
+ */
+function readTextNow(path: string): string | undefined {
   let bytes: Uint8Array;
   try {
-    const info = await Deno.stat(path);
+    const info = Deno.statSync(path);
     if (info.isDirectory) throw new Deno.errors.IsADirectory(path);
     if (!info.isFile) {
       // A FIFO would hang the read; /dev/null (a masked file) is no config.
@@ -68,7 +80,7 @@ export async function readText(path: string): Promise<string | undefined> {
         } MiB; rtconf reads up to ${MAX_CONFIG_BYTES / 2 ** 20} MiB)`,
       );
     }
-    bytes = await Deno.readFile(path);
+    bytes = Deno.readFileSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     if (error instanceof RtconfError) throw error;

@@ -25,9 +25,9 @@ import { globMatches } from "../../glob.ts";
 import { dirname, resolve } from "../../path.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
 import {
-  copyValue,
   isTable,
-  mergeTables,
+  overlayTables,
+  setKey,
   type TomlTable,
   type TomlValue,
   valueAt,
@@ -138,22 +138,30 @@ function nonZero(value: TomlValue): boolean {
   return value !== 0n && value !== 0 && value !== "" && value !== false;
 }
 
-/** containerd 1.x's merge of one file into the merged config. */
+/**
+ * containerd 1.x's merge of one file into the merged config. Like every
+ * merge here, it copies only what it changes: the merged config shares the
+ * rest with the files' (read-only) values.
+ */
 function mergeV1(into: TomlTable, file: TomlTable): TomlTable {
-  const merged = copyValue(into);
+  const merged = { ...into };
   for (const [key, value] of Object.entries(file)) {
-    const under = merged[key];
+    const under = Object.hasOwn(into, key) ? into[key] : undefined;
     if (key === "plugins" && isTable(value)) {
       // Each plugin's section is replaced whole.
-      const plugins = isTable(under) ? under : {};
-      for (const [id, section] of Object.entries(value)) plugins[id] = copyValue(section);
-      merged.plugins = plugins;
+      if (isTable(under)) {
+        const plugins = { ...under };
+        for (const [id, section] of Object.entries(value)) setKey(plugins, id, section);
+        merged.plugins = plugins;
+      } else {
+        merged.plugins = value;
+      }
     } else if (Array.isArray(value)) {
-      merged[key] = Array.isArray(under) ? [...under, ...copyValue(value)] : copyValue(value);
+      setKey(merged, key, Array.isArray(under) ? [...under, ...value] : value);
     } else if (isTable(value)) {
-      merged[key] = isTable(under) ? mergeTables(under, value) : copyValue(value);
+      setKey(merged, key, isTable(under) ? overlayTables(under, value) : value);
     } else if (nonZero(value) || under === undefined) {
-      merged[key] = value;
+      setKey(merged, key, value);
     }
   }
   return merged;
@@ -161,9 +169,9 @@ function mergeV1(into: TomlTable, file: TomlTable): TomlTable {
 
 /** containerd 2.x's merge: table by table; top-level lists are joined without repeats. */
 function mergeV2(into: TomlTable, file: TomlTable): TomlTable {
-  const merged = mergeTables(into, file);
+  const merged = overlayTables(into, file);
   for (const [key, value] of Object.entries(file)) {
-    const under = into[key];
+    const under = Object.hasOwn(into, key) ? into[key] : undefined;
     if (Array.isArray(value) && Array.isArray(under)) {
       const joined = [...under];
       for (const item of value) {
@@ -171,7 +179,7 @@ function mergeV2(into: TomlTable, file: TomlTable): TomlTable {
           joined.push(item);
         }
       }
-      merged[key] = joined;
+      setKey(merged, key, joined);
     }
     if (key === "version" && (value === 0n || value === 0)) merged.version = under ?? value;
   }
@@ -220,8 +228,8 @@ export interface CriView {
   cdi: boolean | undefined;
 }
 
-/** The runtime containerd has built in. */
-const BUILT_IN_RUNC: TomlTable = builtInRunc(DEFAULT_RUNTIME_TYPE);
+/** The runtime containerd has built in (read-only: views share it). */
+const BUILT_IN_RUNC: TomlTable = Object.freeze(builtInRunc(DEFAULT_RUNTIME_TYPE));
 
 /** The key of the version 2 CRI section that stay with the gRPC plugin or go to the images plugin. */
 const NOT_RUNTIME_KEYS = new Set([
@@ -242,22 +250,22 @@ const NOT_RUNTIME_KEYS = new Set([
 
 /** containerd 2.x's move of a version 2 CRI section into the runtime plugin's (keys there win). */
 function migrated(v2: TomlTable, v3: TomlTable): TomlTable {
-  const section = copyValue(v3);
+  const section = { ...v3 };
   for (const [key, value] of Object.entries(v2)) {
     if (NOT_RUNTIME_KEYS.has(key)) continue;
     if (key === "containerd" && isTable(value)) {
-      const into = isTable(section.containerd) ? section.containerd : {};
+      const into = { ...(isTable(section.containerd) ? section.containerd : {}) };
       for (const [inner, setting] of Object.entries(value)) {
         if (
           ["snapshotter", "disable_snapshot_annotations", "discard_unpacked_layers"].includes(inner)
         ) {
           continue;
         }
-        if (!(inner in into)) into[inner] = copyValue(setting);
+        if (!Object.hasOwn(into, inner)) setKey(into, inner, setting);
       }
       section.containerd = into;
-    } else if (!(key in section)) {
-      section[key] = copyValue(value);
+    } else if (!Object.hasOwn(section, key)) {
+      setKey(section, key, value);
     }
   }
   return section;
@@ -339,7 +347,7 @@ export function criView(merged: TomlTable, release: Release, mainVersion = 2): C
   const runtimes: Record<string, TomlTable> = {};
   for (const [name, table] of Object.entries(tables)) if (isTable(table)) runtimes[name] = table;
   const declared = { ...runtimes };
-  runtimes.runc = mergeTables(BUILT_IN_RUNC, runtimes.runc ?? {});
+  runtimes.runc = overlayTables(BUILT_IN_RUNC, runtimes.runc ?? {});
   return {
     plugin: CRI_V3,
     runtimes,

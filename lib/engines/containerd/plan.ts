@@ -367,14 +367,18 @@ function planDropIn(
   // directory), which can keep it from starting.
   const entry = dropInPath;
   const imported = importsFile(main.get(["imports"]), configPath, dropInPath);
+  let withImport: string | undefined;
   const mainWithImport = (): string => {
     if (imported) return main.text;
     if (Object.keys(main.data).length === 0 && before === undefined) {
       return createdMain(version, entry);
     }
-    const copy = new TomlDocument(main.text, configPath);
-    ensureImport(copy, version, entry);
-    return copy.text;
+    if (withImport === undefined) {
+      const copy = new TomlDocument(main.text, configPath);
+      ensureImport(copy, version, entry);
+      withImport = copy.text;
+    }
+    return withImport;
   };
   // Where containerd 1.x reads the config, the drop-in replaces the CRI
   // section of every file loaded before it: it carries a copy of the last one.

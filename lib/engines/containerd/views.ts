@@ -9,13 +9,7 @@
 import { RtconfError } from "../../errors.ts";
 import type { EngineParser } from "../../formats/parsers/mod.ts";
 import { parseToml } from "../../formats/toml/parse.ts";
-import {
-  copyValue,
-  isTable,
-  mergeTables,
-  type TomlTable,
-  valueAt,
-} from "../../formats/toml/values.ts";
+import { isTable, overlayTables, type TomlTable, valueAt } from "../../formats/toml/values.ts";
 import type { Rule } from "../../rules.ts";
 import type { EffectiveView, EngineOptions, FileTexts } from "../engine.ts";
 import { criKeys } from "./cri_rules.ts";
@@ -87,10 +81,11 @@ function defaults(files: readonly LoadedFile[], options: EngineOptions): TomlTab
 
 /** A merged configuration with the CRI plugin's runtime settings as the release uses them. */
 function normalized(merged: TomlTable, view: CriView): TomlTable {
-  const config = copyValue(merged);
-  const plugins = isTable(config.plugins) ? config.plugins : {};
+  // Copies of the tables on the way; the rest is shared with the (read-only) merged config.
+  const config = { ...merged };
+  const plugins = isTable(config.plugins) ? { ...config.plugins } : {};
   const section = isTable(plugins[view.plugin]) ? plugins[view.plugin] as TomlTable : {};
-  const containerd = isTable(section.containerd) ? section.containerd : {};
+  const containerd = isTable(section.containerd) ? { ...section.containerd } : {};
   delete containerd.default_runtime;
   plugins[view.plugin] = {
     ...section,
@@ -132,7 +127,7 @@ export function containerdViews(texts: FileTexts, options: EngineOptions): Effec
   const version = configVersion(main.data, options.configPath, options.legacyConfig);
   const base = defaults(files, options);
   return readers(version).map((release) => {
-    const merged = mergeTables(base, mergedConfig(files, release));
+    const merged = overlayTables(base, mergedConfig(files, release));
     const view = criView(merged, release, version);
     return {
       reader: RELEASE_NAMES[release],

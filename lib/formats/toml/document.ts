@@ -1,16 +1,20 @@
 /**
  * A TOML document that is edited in place: each change rewrites only the
  * lines it must, in the file's own style (indentation, quoting of keys,
- * header layout), and the result is parsed again after every change.
+ * header layout). The document knows the values each change makes; its
+ * text is parsed again, strictly, before it is given out after changes, and
+ * must give those values.
  *
  * @module
  */
 
 import { RtconfError } from "../../errors.ts";
+import { TextLayout } from "./layout.ts";
 import { NOTE_PREFIX, noteBody, noteValue } from "./notes.ts";
 import { parseToml, parseValue } from "./parse.ts";
-import { type Entry, type Header, type KeyPart, type Layout, scan } from "./scanner.ts";
+import type { Entry, Header, KeyPart } from "./scanner.ts";
 import {
+  copyValue,
   formatKey,
   formatValue,
   isTable,
@@ -26,11 +30,50 @@ function names(parts: readonly KeyPart[]): string[] {
 }
 
 function startsWith(keys: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= keys.length && prefix.every((name, i) => keys[i] === name);
+  if (prefix.length > keys.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (keys[i] !== prefix[i]) return false;
+  return true;
 }
 
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && startsWith(a, b);
+/** How many of `parts`, from the first, are named as `keys` from `at` on (at most `count`). */
+function matching(parts: readonly KeyPart[], keys: readonly string[], at: number, count: number) {
+  let i = 0;
+  while (i < count && i < parts.length && at + i < keys.length && parts[i].name === keys[at + i]) {
+    i++;
+  }
+  return i;
+}
+
+/** The earlier of two entries in the text. */
+function earlier(a: Entry | undefined, b: Entry): Entry {
+  return a === undefined || b.lineStart < a.lineStart ? b : a;
+}
+
+/**
+ * A copy of `table` with `value` at `keys` (`undefined`: without it): the
+ * tables on the way are copied (and frozen, as parsed values are), the rest
+ * is shared. `undefined` where a value that is not a table stands on the way.
+ */
+function withValue(
+  table: TomlTable,
+  keys: readonly string[],
+  value: TomlValue | undefined,
+  at = 0,
+): TomlTable | undefined {
+  const key = keys[at];
+  const copy: TomlTable = Object.assign(Object.create(null), table);
+  if (at === keys.length - 1) {
+    if (value === undefined) delete copy[key];
+    else copy[key] = value;
+  } else {
+    const inner = Object.hasOwn(table, key) ? table[key] : undefined;
+    if (inner === undefined && value === undefined) return table;
+    if (inner !== undefined && !isTable(inner)) return undefined;
+    const next = withValue(inner ?? {}, keys, value, at + 1);
+    if (next === undefined) return undefined;
+    copy[key] = next;
+  }
+  return Object.freeze(copy);
 }
 
 /** Where and how a table is written in the text. */
@@ -44,9 +87,14 @@ type Owner =
 /** A TOML document under edit. */
 export class TomlDocument {
   #text: string;
-  #layout!: Layout;
-  /** The values, parsed when first asked for after an edit. */
+  /** Where the headers and entries are: scanned when first needed, then kept up to date. */
+  #layout: TextLayout | undefined;
+  /** The values the edits made (read-only); `undefined`: to be parsed from the text. */
   #data: TomlTable | undefined;
+  /** Whether the text was parsed since the last edit. */
+  #parsed: boolean;
+  /** Whether lines end in CRLF; `undefined`: to be found again. */
+  #crlf: boolean | undefined;
   /** The file's path, for messages. */
   readonly file: string;
 
@@ -61,28 +109,122 @@ export class TomlDocument {
     this.file = file;
     this.#text = text;
     this.#data = parseToml(text, file);
-    this.#layout = scan(text);
+    this.#parsed = true;
   }
 
-  /** The current text. */
+  /**
+   * The current text. After edits, it is parsed again first (strictly, as
+   * every TOML file rtconf reads): an edit that made invalid TOML, or values
+   * other than it meant, is an internal error.
+   *
+   * @throws {RtconfError} an internal error for such an edit.
+   */
   get text(): string {
+    if (!this.#parsed) this.#parse();
     return this.#text;
   }
 
-  /** The current values. */
+  /** The current values (read-only). */
   get data(): TomlTable {
-    if (this.#data === undefined) {
-      try {
-        this.#data = parseToml(this.#text, this.file);
-      } catch (error) {
-        throw new RtconfError(
-          `internal error: an edit of ${this.file} made invalid TOML (${
-            (error as Error).message
-          }); nothing was written; please report this bug`,
-        );
+    if (this.#data === undefined) this.#parse();
+    return this.#data!;
+  }
+
+  #parse(): void {
+    let parsed: TomlTable;
+    try {
+      // Sharing what the values the edits made have in common: `this.#data` itself when equal.
+      parsed = parseToml(this.#text, this.file, this.#data);
+    } catch (error) {
+      throw new RtconfError(
+        `internal error: an edit of ${this.file} made invalid TOML (${
+          (error as Error).message
+        }); nothing was written; please report this bug`,
+      );
+    }
+    if (this.#data !== undefined && parsed !== this.#data && !sameValue(parsed, this.#data)) {
+      throw new RtconfError(
+        `internal error: an edit of ${this.file} gave other values than it was to give; ` +
+          "nothing was written; please report this bug",
+      );
+    }
+    this.#data = parsed;
+    this.#parsed = true;
+  }
+
+  /** The values after an edit set `value` at `keys` (`undefined`: removed it). */
+  #setData(keys: readonly string[], value: TomlValue | undefined): void {
+    if (this.#data !== undefined) this.#data = withValue(this.#data, keys, value);
+  }
+
+  /**
+   * After an edit removed the value at `keys`: the tables above it that are
+   * left empty and that no line of the text writes any more (a table that
+   * only dotted keys or removed headers made) are gone too.
+   */
+  #pruneData(keys: readonly string[]): void {
+    for (let length = keys.length - 1; length > 0 && this.#data !== undefined; length--) {
+      const table = keys.slice(0, length);
+      const value = valueAt(this.#data, table);
+      if (!isTable(value) || Object.keys(value).length > 0 || this.#written(table)) return;
+      this.#setData(table, undefined);
+    }
+  }
+
+  /** Whether a header or an entry of the text writes the table at `keys` or something in it. */
+  #written(keys: readonly string[]): boolean {
+    const layout = this.#lines();
+    if (layout.headers.some((header) => startsWith(header.names, keys))) return true;
+    return this.#below(keys).length > 0;
+  }
+
+  /** The layout, scanned when first needed. */
+  #lines(): TextLayout {
+    return this.#layout ??= new TextLayout(this.#text);
+  }
+
+  /** The headers whose entries may hold keys that start with `keys[0..depth)`. */
+  #owners(keys: readonly string[], depth: number): readonly (Header | undefined)[] {
+    return depth === 0 ? [undefined] : this.#lines().headersAt(keys.slice(0, depth));
+  }
+
+  /**
+   * The entries whose keys start with `keys` (or are `keys`) and that stand
+   * under a header above `keys` (dotted keys and inline values), in text order.
+   */
+  #below(keys: readonly string[]): Entry[] {
+    const found: Entry[] = [];
+    for (let depth = 0; depth < keys.length; depth++) {
+      const rest = keys.length - depth;
+      for (const header of this.#owners(keys, depth)) {
+        for (const entry of this.#lines().body(header)) {
+          if (entry.key.length >= rest && matching(entry.key, keys, depth, rest) === rest) {
+            found.push(entry);
+          }
+        }
       }
     }
-    return this.#data;
+    return found.sort((a, b) => a.lineStart - b.lineStart);
+  }
+
+  /**
+   * The first entry (in text order) whose keys are `keys`, and the first whose
+   * keys are a shorter start of `keys` (an inline value that holds it).
+   */
+  #find(keys: readonly string[]): { exact?: Entry; inline?: Entry } {
+    let exact: Entry | undefined, inline: Entry | undefined;
+    for (let depth = 0; depth < keys.length; depth++) {
+      const rest = keys.length - depth;
+      for (const header of this.#owners(keys, depth)) {
+        for (const entry of this.#lines().body(header)) {
+          const length = entry.key.length;
+          if (length > rest || matching(entry.key, keys, depth, length) !== length) continue;
+          if (length === rest) exact = earlier(exact, entry);
+          else inline = earlier(inline, entry);
+        }
+      }
+    }
+    return { exact, inline };
   }
 
   /**
@@ -95,11 +237,12 @@ export class TomlDocument {
     return valueAt(this.data, keys);
   }
 
-  /** Replaces a range of the text; the values are parsed again when next asked for. */
+  /** Replaces a range of the text: the layout is brought up to date, the text is to be parsed. */
   #splice(start: number, end: number, insert: string): void {
-    this.#text = this.#text.slice(0, start) + insert + this.#text.slice(end);
-    this.#data = undefined;
-    this.#layout = scan(this.#text);
+    const before = this.#text;
+    this.#text = before.slice(0, start) + insert + before.slice(end);
+    this.#parsed = false;
+    this.#layout?.update(this.#text, start, end, insert.length);
   }
 
   #line(offset: number): number {
@@ -115,7 +258,7 @@ export class TomlDocument {
   }
 
   #headerKeys(header: Header | undefined): string[] {
-    return header ? names(header.key) : [];
+    return header ? header.names : [];
   }
 
   #entryKeys(entry: Entry): string[] {
@@ -127,12 +270,8 @@ export class TomlDocument {
    * cannot be edited line by line: `edit` makes that an error.
    */
   #entry(keys: readonly string[], edit = true): Entry | undefined {
-    const entry = this.#layout.entries.find((e) => sameKeys(this.#entryKeys(e), keys));
-    if (entry || !edit) return entry;
-    const inline = this.#layout.entries.find((e) => {
-      const entryKeys = this.#entryKeys(e);
-      return entryKeys.length < keys.length && startsWith(keys, entryKeys);
-    });
+    const { exact, inline } = this.#find(keys);
+    if (exact || !edit) return exact;
     if (inline) throw this.#valueError(inline);
     return undefined;
   }
@@ -147,52 +286,49 @@ export class TomlDocument {
   }
 
   #owner(keys: readonly string[]): Owner {
-    const { headers, entries } = this.#layout;
-    const header = headers.find((h) => h.kind === "table" && sameKeys(names(h.key), keys));
+    const layout = this.#lines();
+    const header = layout.headersAt(keys).find((h) => h.kind === "table");
     if (header) return { kind: "header", header };
-    const value = entries.find((e) => {
-      const entryKeys = this.#entryKeys(e);
-      return entryKeys.length <= keys.length && startsWith(keys, entryKeys);
-    });
+    let value: Entry | undefined;
+    for (let depth = 0; depth < keys.length; depth++) {
+      const rest = keys.length - depth;
+      for (const owner of this.#owners(keys, depth)) {
+        for (const entry of layout.body(owner)) {
+          const length = entry.key.length;
+          if (length <= rest && matching(entry.key, keys, depth, length) === length) {
+            value = earlier(value, entry);
+          }
+        }
+      }
+    }
     if (value) return { kind: "value", entry: value };
-    const dotted = entries.filter((e) => {
-      const entryKeys = this.#entryKeys(e);
-      return entryKeys.length > keys.length && startsWith(entryKeys, keys) &&
-        this.#headerKeys(e.header).length < keys.length;
-    });
+    const dotted = this.#below(keys).filter((entry) =>
+      entry.key.length > keys.length - this.#headerKeys(entry.header).length
+    );
     if (dotted.length) return { kind: "dotted", entries: dotted };
-    const descendant = headers.find((h) => startsWith(names(h.key), keys));
+    const descendant = layout.headers.find((h) => startsWith(h.names, keys));
     if (descendant) return { kind: "implicit", header: descendant };
     return { kind: "absent" };
   }
 
   /** The end of a header's body: after its last entry, or after the header line. */
   #bodyEnd(header: Header): number {
-    let end = header.lineEnd;
-    for (const entry of this.#layout.entries) {
-      if (entry.header === header) end = Math.max(end, entry.lineEnd);
-    }
-    return end;
+    const last = this.#lines().body(header).at(-1);
+    return Math.max(header.lineEnd, last?.lineEnd ?? 0);
   }
 
   /** Whether the file writes its strings single-quoted, mostly. */
   #style(): ValueStyle {
-    let literal = 0, basic = 0;
-    for (const entry of this.#layout.entries) {
-      const c = this.#text[entry.valueStart];
-      if (c === "'") literal++;
-      else if (c === '"') basic++;
-    }
+    const { literal, basic } = this.#lines().strings;
     return { literal: literal > basic };
   }
 
   /** The white space one nesting level adds to headers, as the file writes it. */
   #headerStep(): string {
-    const { headers } = this.#layout;
-    for (const child of headers) {
-      const parent = headers.find((h) =>
-        h.key.length === child.key.length - 1 && startsWith(names(child.key), names(h.key))
-      );
+    const layout = this.#lines();
+    for (const child of layout.headers) {
+      if (child.names.length < 2) continue;
+      const parent = layout.headersAt(child.names.slice(0, -1))[0];
       if (parent && child.indent.startsWith(parent.indent)) {
         return child.indent.slice(parent.indent.length);
       }
@@ -202,20 +338,27 @@ export class TomlDocument {
 
   /** The white space entries have beyond their header's, as the file writes it. */
   #bodyStep(): string {
-    for (const entry of this.#layout.entries) {
-      if (entry.header && entry.indent.startsWith(entry.header.indent)) {
-        return entry.indent.slice(entry.header.indent.length);
+    const layout = this.#lines();
+    for (const header of layout.headers) {
+      for (const entry of layout.body(header)) {
+        if (entry.indent.startsWith(header.indent)) return entry.indent.slice(header.indent.length);
       }
     }
     return "";
   }
 
-  /** How a new header for `keys` is written: its indentation and key text. */
-  #headerStyle(keys: readonly string[]): { indent: string; key: string } {
+  /**
+   * How a new header for `keys` is written: its indentation and key text.
+   * `under`: whether headers under `keys` may be written already.
+   */
+  #headerStyle(keys: readonly string[], under: boolean): { indent: string; key: string } {
     let best: Header | undefined;
     let bestLength = 0;
-    for (const header of this.#layout.headers) {
-      const headerKeys = names(header.key);
+    // The best there can be: a header of `keys` (or under it), else a sibling.
+    const most = under ? 2 * keys.length + 1 : 2 * keys.length - 1;
+    for (const header of this.#lines().headers) {
+      if (bestLength >= most) break;
+      const headerKeys = header.names;
       let common = 0;
       while (
         common < Math.min(headerKeys.length, keys.length) && headerKeys[common] === keys[common]
@@ -245,11 +388,12 @@ export class TomlDocument {
 
   /** The text of new `[tables]` for `table` at `keys`, in the style of its siblings. */
   #tableText(keys: readonly string[], table: TomlTable, note?: string): string {
-    const { indent, key } = this.#headerStyle(keys);
-    const sibling = this.#layout.headers.find((h) =>
-      h.key.length === keys.length && startsWith(names(h.key), keys.slice(0, -1))
+    const { indent, key } = this.#headerStyle(keys, false);
+    const parent = keys.slice(0, -1);
+    const sibling = this.#lines().headers.find((h) =>
+      h.names.length === keys.length && startsWith(h.names, parent)
     );
-    const siblingEntry = sibling && this.#layout.entries.find((e) => e.header === sibling);
+    const siblingEntry = sibling && this.#lines().body(sibling)[0];
     const bodyIndent = siblingEntry && sibling.indent === indent
       ? siblingEntry.indent
       : indent + this.#bodyStep();
@@ -311,18 +455,30 @@ export class TomlDocument {
    * keeps having none: removing its last lines takes the newline before them.
    */
   #removeRanges(ranges: [number, number][]): void {
-    let text = this.#text;
+    const finalNewline = this.#text === "" || this.#text.endsWith("\n");
+    // From the last: each up to the start of the one after it; ranges that meet go as one.
+    const removed: [number, number][] = [];
     let lastStart = Infinity;
     for (const [start, end] of [...ranges].sort((a, b) => b[0] - a[0])) {
-      text = text.slice(0, start) + text.slice(Math.min(end, lastStart));
+      const stop = Math.min(end, lastStart);
+      if (stop > start) {
+        const next = removed.at(-1);
+        if (next && next[0] === stop) next[0] = start;
+        else removed.push([start, stop]);
+      }
       lastStart = start;
     }
-    if (!/\n$/.test(this.#text) && this.#text !== "") text = text.replace(/\r?\n$/, "");
-    this.#splice(0, this.#text.length, text);
+    for (const [start, stop] of removed) this.#splice(start, stop, "");
+    if (!finalNewline && this.#text.endsWith("\n")) {
+      const length = this.#text.endsWith("\r\n") ? 2 : 1;
+      this.#splice(this.#text.length - length, this.#text.length, "");
+    }
+    this.#crlf = undefined;
   }
 
   #newline(): string {
-    return this.#text.includes("\r\n") ? "\r\n" : "\n";
+    this.#crlf ??= this.#text.includes("\r\n");
+    return this.#crlf ? "\r\n" : "\n";
   }
 
   /**
@@ -340,13 +496,19 @@ export class TomlDocument {
       this.setRaw(keys, formatValue(value, { literal }));
       return;
     }
+    this.#addValue(keys, value);
+    this.#setData(keys, copyValue(value));
+  }
+
+  /** Writes a new `key = value` line for a value the text does not hold. */
+  #addValue(keys: readonly string[], value: TomlValue): void {
     const text = formatValue(value, this.#style());
     const table = keys.slice(0, -1);
     const key = keys[keys.length - 1];
     const owner = this.#owner(table);
     switch (owner.kind) {
       case "header": {
-        const last = this.#layout.entries.filter((e) => e.header === owner.header).pop();
+        const last = this.#lines().body(owner.header).at(-1);
         const indent = last?.indent ?? owner.header.indent + this.#bodyStep();
         const at = last?.lineEnd ?? owner.header.lineEnd;
         this.#insertLines(at, `${indent}${formatKey(key)} = ${text}\n`, false);
@@ -365,12 +527,12 @@ export class TomlDocument {
       case "implicit":
       case "absent": {
         if (table.length === 0) {
-          const root = this.#layout.entries.filter((e) => e.header === undefined).pop();
-          const at = root?.lineEnd ?? this.#layout.headers[0]?.lineStart ?? this.#text.length;
+          const root = this.#lines().body(undefined).at(-1);
+          const at = root?.lineEnd ?? this.#lines().headers[0]?.lineStart ?? this.#text.length;
           this.#insertLines(at, `${formatKey(key)} = ${text}\n`, false);
           return;
         }
-        const { indent, key: headerKey } = this.#headerStyle(table);
+        const { indent, key: headerKey } = this.#headerStyle(table, owner.kind === "implicit");
         const lines = `${indent}[${headerKey}] ${NOTE_PREFIX}added\n` +
           `${indent}${this.#bodyStep()}${formatKey(key)} = ${text}\n`;
         if (owner.kind === "implicit") {
@@ -385,11 +547,19 @@ export class TomlDocument {
   /** Where a new table for `keys` goes: after the tables that share most of its keys. */
   #placeAfter(keys: readonly string[]): number {
     for (let length = keys.length - 1; length > 0; length--) {
-      const prefix = keys.slice(0, length);
-      const related = this.#layout.headers.filter((h) => startsWith(names(h.key), prefix));
-      if (related.length) return this.#bodyEnd(related[related.length - 1]);
+      const related = this.#lastUnder(keys.slice(0, length));
+      if (related) return this.#bodyEnd(related);
     }
     return this.#text.length;
+  }
+
+  /** The last header (in text order) whose keys start with `keys`. */
+  #lastUnder(keys: readonly string[]): Header | undefined {
+    const { headers } = this.#lines();
+    for (let i = headers.length - 1; i >= 0; i--) {
+      if (startsWith(headers[i].names, keys)) return headers[i];
+    }
+    return undefined;
   }
 
   /**
@@ -407,9 +577,10 @@ export class TomlDocument {
     const parent = keys.slice(0, -1);
     const parentOwner = this.#owner(parent);
     if (parentOwner.kind === "value") throw this.#valueError(parentOwner.entry);
-    const related = this.#layout.headers.filter((h) => startsWith(names(h.key), parent));
-    const at = related.length ? this.#bodyEnd(related[related.length - 1]) : this.#placeAfter(keys);
+    const related = this.#lastUnder(parent);
+    const at = related ? this.#bodyEnd(related) : this.#placeAfter(keys);
     this.#insertLines(at, this.#tableText(keys, table, note), this.#text.trim() !== "");
+    this.#setData(keys, copyValue(table));
   }
 
   /**
@@ -419,9 +590,7 @@ export class TomlDocument {
    * @returns The note, or `undefined` when its header has none (or it has no header).
    */
   headerNote(keys: readonly string[]): string | undefined {
-    const header = this.#layout.headers.find((h) =>
-      h.kind === "table" && sameKeys(names(h.key), keys)
-    );
+    const header = this.#lines().headersAt(keys).find((h) => h.kind === "table");
     if (header?.commentStart === undefined) return undefined;
     const comment = this.#text.slice(header.commentStart, header.lineEnd).replace(/\r?\n$/, "");
     return comment.startsWith(NOTE_PREFIX)
@@ -451,6 +620,9 @@ export class TomlDocument {
     if (!entry) throw new RtconfError(`internal error: no ${keys.join(".")} in ${this.file}`);
     if (this.#text.slice(entry.valueStart, entry.valueEnd) !== text) {
       this.#splice(entry.valueStart, entry.valueEnd, text);
+      const value = parseValue(text);
+      if (value === undefined) this.#data = undefined; // the check of the text says what is wrong
+      else this.#setData(keys, value);
     }
   }
 
@@ -466,22 +638,27 @@ export class TomlDocument {
     if (!entry) return false;
     const header = entry.header;
     const last = header !== undefined &&
-      this.#layout.entries.filter((e) => e.header === header).length === 1 &&
+      this.#lines().body(header).length === 1 &&
       this.#text.slice(header.lineStart, header.lineEnd).trimEnd().endsWith(
         `${NOTE_PREFIX}added`,
       );
     if (!last) {
       this.#removeRanges([[entry.lineStart, entry.lineEnd]]);
+      this.#setData(keys, undefined);
+      this.#pruneData(keys);
       return true;
     }
     // The header and its value, with the blank line that set() put beside them.
     let start = header.lineStart, end = entry.lineEnd;
-    if (/\n\r?\n$/.test(this.#text.slice(0, start))) {
-      start -= this.#text.slice(0, start).endsWith("\r\n") ? 2 : 1;
-    } else if (/^\r?\n/.test(this.#text.slice(end))) {
+    const before = this.#text.slice(Math.max(0, start - 3), start);
+    if (/\n\r?\n$/.test(before)) {
+      start -= before.endsWith("\r\n") ? 2 : 1;
+    } else if (/^\r?\n/.test(this.#text.slice(end, end + 2))) {
       end += this.#text[end] === "\r" ? 2 : 1;
     }
     this.#removeRanges([[start, end]]);
+    this.#setData(keys, undefined);
+    this.#pruneData(keys);
     return true;
   }
 
@@ -579,22 +756,21 @@ export class TomlDocument {
   removeTable(keys: readonly string[]): boolean {
     if (!isTable(this.get(keys))) return false;
     const ranges: [number, number][] = [];
-    for (const entry of this.#layout.entries) {
-      const entryKeys = this.#entryKeys(entry);
-      if (startsWith(entryKeys, keys) && this.#headerKeys(entry.header).length < keys.length) {
-        ranges.push([entry.lineStart, entry.lineEnd]);
-      }
-    }
-    for (const header of this.#layout.headers) {
-      if (startsWith(names(header.key), keys)) {
+    for (const entry of this.#below(keys)) ranges.push([entry.lineStart, entry.lineEnd]);
+    for (const header of this.#lines().headers) {
+      if (startsWith(header.names, keys)) {
+        // With the blank line before it, unless that is the text's first line.
         let start = header.lineStart;
-        const before = this.#text.slice(0, start);
-        const blank = /(?:^|\n)([ \t]*\r?\n)$/.exec(before);
-        if (blank && before.length > blank[1].length) start -= blank[1].length;
+        const lineStart = start < 2 ? 0 : this.#text.lastIndexOf("\n", start - 2) + 1;
+        if (lineStart > 0 && /^[ \t]*\r?\n$/.test(this.#text.slice(lineStart, start))) {
+          start = lineStart;
+        }
         ranges.push([start, this.#bodyEnd(header)]);
       }
     }
     this.#removeRanges(ranges);
+    this.#setData(keys, undefined);
+    this.#pruneData(keys);
     return true;
   }
 

@@ -5,18 +5,7 @@ import { TomlDocument } from "./document.ts";
 import { parseToml, parseValue } from "./parse.ts";
 import { type Entry, type Header, scan } from "./scanner.ts";
 import { copyValue, isTable, sameValue, type TomlTable, type TomlValue } from "./values.ts";
-
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** The files of a folder under testdata/, by name, read as rtconf reads them (a BOM kept). */
-function testdata(folder: string): [string, string][] {
-  const dir = new URL(`./testdata/${folder}/`, import.meta.url);
-  return [...Deno.readDirSync(dir)]
-    .filter((item) => item.isFile)
-    .map((item) => item.name)
-    .sort()
-    .map((name) => [`${folder}/${name}`, decoder.decode(Deno.readFileSync(new URL(name, dir)))]);
-}
+import { testdata } from "./testdata/texts.ts";
 
 /** The engines' configs and the edge cases: what the editor edits. */
 const FIXTURES = [...testdata("containerd"), ...testdata("crio"), ...testdata("edge")];

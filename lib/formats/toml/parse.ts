@@ -8,7 +8,60 @@
 import { parse, TomlError } from "smol-toml";
 import { RtconfError } from "../../errors.ts";
 import { toml11Feature } from "./toml10.ts";
-import type { TomlTable, TomlValue } from "./values.ts";
+import { isTable, sameValue, setKey, type TomlTable, type TomlValue } from "./values.ts";
+
+/** How many parsed texts {@linkcode parseToml} keeps, the most recently used. */
+const KEPT = 8;
+/** The texts parsed last, by text, with their values. */
+const parsed = new Map<string, TomlTable>();
+
+/** Makes a parsed value and everything in it read-only. */
+function freeze(value: TomlValue): void {
+  if (typeof value !== "object" || value instanceof Date) return;
+  if (Array.isArray(value)) {
+    for (const item of value) freeze(item);
+  } else {
+    for (const key in value) freeze(value[key]);
+  }
+  Object.freeze(value);
+}
+
+/**
+ * A parsed value made read-only, with every table, array and value that is
+ * equal to the one at the same place in `like` replaced by that one: the
+ * result is `like` itself when the two are equal.
+ */
+function adopt(value: TomlValue, like: TomlValue | undefined): TomlValue {
+  if (Array.isArray(value)) {
+    const items = Array.isArray(like) ? like : undefined;
+    let copy: TomlValue[] | undefined = items?.length === value.length ? undefined : [];
+    for (let i = 0; i < value.length; i++) {
+      const item = adopt(value[i], items?.[i]);
+      if (copy === undefined && item !== items![i]) copy = items!.slice(0, i);
+      copy?.push(item);
+    }
+    return copy === undefined ? like! : Object.freeze(copy) as TomlValue[];
+  }
+  if (isTable(value)) {
+    const table = isTable(like) ? like : undefined;
+    const keys = Object.keys(value);
+    let copy: TomlTable | undefined = table && Object.keys(table).length === keys.length
+      ? undefined
+      : Object.create(null);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const before = table && Object.hasOwn(table, key) ? table[key] : undefined;
+      const item = adopt(value[key], before);
+      if (copy === undefined && item !== before) {
+        copy = Object.create(null) as TomlTable;
+        for (const earlier of keys.slice(0, i)) setKey(copy, earlier, table![earlier]);
+      }
+      if (copy !== undefined) setKey(copy, key, item);
+    }
+    return copy === undefined ? like! : Object.freeze(copy);
+  }
+  return like !== undefined && sameValue(value, like) ? like : value;
+}
 
 /** `line L, column C` of an offset (columns count characters, a byte order mark not). */
 function position(text: string, offset: number): string {
@@ -20,6 +73,13 @@ function position(text: string, offset: number): string {
 /**
  * Parses TOML text strictly, as TOML 1.0 (what containerd's and CRI-O's
  * parsers read), integers as `bigint`. A byte order mark is skipped.
+ *
+ * The values are read-only, and shared: the last few texts parsed are kept,
+ * so that each file is parsed once however many steps of a plan read it
+ * (the edited text of a file is another text, parsed afresh). A text parsed
+ * afresh can share what it has in common with values read before (`like`,
+ * e.g. what an edited file's text is to give): then the result is `like`
+ * itself when the text gives just that.
  *
  * @example Usage
  * ```ts
@@ -36,10 +96,17 @@ function position(text: string, offset: number): string {
  *
  * @param text The text.
  * @param file The file it came from, for the error message.
+ * @param like Values that the result shares what it has in common with.
  * @returns The root table.
  * @throws {RtconfError} one line naming the file, line and column.
  */
-export function parseToml(text: string, file: string): TomlTable {
+export function parseToml(text: string, file: string, like?: TomlTable): TomlTable {
+  const known = parsed.get(text);
+  if (known !== undefined) {
+    parsed.delete(text);
+    parsed.set(text, known);
+    return known;
+  }
   let data: TomlTable;
   try {
     data = parse(text.replace(/^\uFEFF/, ""), { integersAsBigInt: true }) as TomlTable;
@@ -60,6 +127,10 @@ export function parseToml(text: string, file: string): TomlTable {
       }: ${feature.reason}; containerd, CRI-O and podman read TOML 1.0`,
     );
   }
+  if (like === undefined) freeze(data);
+  else data = adopt(data, like) as TomlTable;
+  parsed.set(text, data);
+  if (parsed.size > KEPT) parsed.delete(parsed.keys().next().value!);
   return data;
 }
 

@@ -20,6 +20,8 @@ export interface Header {
   kind: "table" | "array";
   /** The key parts. */
   key: KeyPart[];
+  /** The key parts' names. */
+  names: string[];
   /** Offset of the line's first character. */
   lineStart: number;
   /** Offset just after the line's newline (or the end of the text). */
@@ -133,6 +135,24 @@ class Scanner {
     }
   }
 
+  /** Skips a key, dotted or not, without reading it. */
+  skipKey(): void {
+    for (;;) {
+      this.skipBlanks();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === 34) this.basicString();
+      else if (c === 39) this.literalString();
+      else {
+        while (this.pos < this.text.length && bareKeyCode(this.text.charCodeAt(this.pos))) {
+          this.pos++;
+        }
+      }
+      this.skipBlanks();
+      if (this.text.charCodeAt(this.pos) !== 46) return; // "."
+      this.pos++;
+    }
+  }
+
   /** Skips a literal string; one without its closing quote (in a note) ends with the text. */
   literalString(): void {
     const end = this.text.indexOf("'", this.pos + 1);
@@ -232,19 +252,81 @@ export function decodeBasicString(body: string): string {
 /**
  * Finds every header and entry of a TOML text.
  *
+ * @example Usage
+ * ```ts
+ * import { scan } from "./scanner.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const { headers, entries } = scan("a = 1\n[t]\nb = 2\n");
+ * deepEqual(headers.map((h) => h.lineStart), [6]);
+ * deepEqual(entries.map((e) => [e.lineStart, e.header?.lineStart]), [[0, undefined], [10, 6]]);
+ * ```
+ *
  * @param text Valid TOML.
  * @returns The layout.
  */
 export function scan(text: string): Layout {
+  const { headers, entries } = scanLines(text, 0, undefined, () => false);
+  return { headers, entries };
+}
+
+/** What {@linkcode scanLines} found, and where it stopped. */
+export interface ScannedLines extends Layout {
+  /** The offset of the line start where the scan stopped (the text's length at its end). */
+  end: number;
+  /** The header in force at `end`. */
+  header: Header | undefined;
+  /** How many values it met written as literal strings (`'…'`). */
+  literal: number;
+  /** How many values it met written as basic strings (`"…"`). */
+  basic: number;
+}
+
+/**
+ * Finds the headers and entries of a TOML text from a line start on, until
+ * `stop` says so at a line start after the first line, or the text ends:
+ * what an editor scans again after it changed some lines.
+ *
+ * @example Usage
+ * ```ts
+ * import { scanLines } from "./scanner.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const text = "[t]\na = 1\nb = 2\n";
+ * const found = scanLines(text, 4, undefined, (at) => at >= 10);
+ * deepEqual(found.entries.map((e) => e.lineStart), [4]);
+ * equal(found.end, 10);
+ * ```
+ *
+ * @param text Valid TOML.
+ * @param from The offset of a line start that is not inside a value.
+ * @param header The header in force at `from` (`undefined`: the root table).
+ * @param stop Whether to stop at a line start (offset), before the next line,
+ * given the header in force there.
+ * @param withEntries Whether to give the entries too (or only count their strings' quotes).
+ * @returns The headers and entries found, where the scan stopped and the header in force there.
+ */
+export function scanLines(
+  text: string,
+  from: number,
+  header: Header | undefined,
+  stop: (at: number, header: Header | undefined) => boolean,
+  withEntries = true,
+): ScannedLines {
   const s = new Scanner(text);
-  if (text.startsWith("\uFEFF")) s.pos = 1; // a byte order mark stays where it is
+  // A byte order mark stays where it is, before the first line.
+  s.pos = from === 0 && text.startsWith("\uFEFF") ? 1 : from;
   const headers: Header[] = [];
   const entries: Entry[] = [];
-  let header: Header | undefined;
+  let current = header;
+  let first = true;
+  let literal = 0, basic = 0;
   while (s.pos < text.length) {
+    if (!first && stop(s.pos, current)) break;
+    first = false;
     const lineStart = s.pos;
     s.skipBlanks();
-    const indent = text.slice(lineStart, s.pos);
+    const indentEnd = s.pos;
     const c = text[s.pos];
     if (c === undefined) break;
     if (c === "\n" || c === "\r" || c === "#") {
@@ -259,8 +341,21 @@ export function scan(text: string): Layout {
       s.skipBlanks();
       const commentStart = text[s.pos] === "#" ? s.pos : undefined;
       s.pos = s.afterNewline();
-      header = { kind, key, lineStart, lineEnd: s.pos, indent, commentStart };
-      headers.push(header);
+      const names = key.map((part) => part.name);
+      const indent = text.slice(lineStart, indentEnd);
+      current = { kind, key, names, lineStart, lineEnd: s.pos, indent, commentStart };
+      headers.push(current);
+      continue;
+    }
+    if (!withEntries) {
+      s.skipKey();
+      s.pos++; // "="
+      s.skipBlanks();
+      const quote = text.charCodeAt(s.pos);
+      if (quote === 39) literal++;
+      else if (quote === 34) basic++;
+      s.value();
+      s.pos = s.afterNewline();
       continue;
     }
     const key = s.key();
@@ -268,6 +363,9 @@ export function scan(text: string): Layout {
     s.pos++; // "="
     s.skipBlanks();
     const valueStart = s.pos;
+    const quote = text.charCodeAt(s.pos);
+    if (quote === 39) literal++;
+    else if (quote === 34) basic++;
     s.value();
     const valueEnd = s.pos;
     s.skipBlanks();
@@ -275,7 +373,7 @@ export function scan(text: string): Layout {
     const contentEnd = s.lineContentEnd();
     s.pos = s.afterNewline();
     entries.push({
-      header,
+      header: current,
       key,
       lineStart,
       valueStart,
@@ -283,8 +381,8 @@ export function scan(text: string): Layout {
       commentStart,
       contentEnd,
       lineEnd: s.pos,
-      indent,
+      indent: text.slice(lineStart, indentEnd),
     });
   }
-  return { headers, entries };
+  return { headers, entries, end: Math.min(s.pos, text.length), header: current, literal, basic };
 }

@@ -3,18 +3,7 @@ import { parse } from "smol-toml";
 import { parseValue } from "./parse.ts";
 import { decodeBasicString, type Entry, type Header, type Layout, scan } from "./scanner.ts";
 import { isTable, sameValue, type TomlTable, type TomlValue } from "./values.ts";
-
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** The files of a folder under testdata/, by name, read as rtconf reads them (a BOM kept). */
-function testdata(folder: string): [string, string][] {
-  const dir = new URL(`./testdata/${folder}/`, import.meta.url);
-  return [...Deno.readDirSync(dir)]
-    .filter((item) => item.isFile)
-    .map((item) => item.name)
-    .sort()
-    .map((name) => [`${folder}/${name}`, decoder.decode(Deno.readFileSync(new URL(name, dir)))]);
-}
+import { testdata } from "./testdata/texts.ts";
 
 /** The valid TOML texts the agreement test runs on: corpus, edge cases and engines' configs. */
 const CORPUS = [

@@ -18,6 +18,20 @@ export interface Toml11Feature {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** A time `HH:MM` without seconds, or a run of digits long enough to pass 64 bits. */
+const MAYBE_TOML11 = /\d\d:\d\d(?!:)|(?<![\d_])[\d_]{19}|0x[\dA-Fa-f_]{16}/;
+
+/**
+ * Whether a text has what any TOML 1.1 feature or integer beyond 64 bits
+ * needs: an inline table, an escape `\e` or `\x`, a time without seconds,
+ * or a long run of digits (decimal, octal or binary; or hexadecimal). Most
+ * configs have none of these, and are TOML 1.0 without a closer look.
+ */
+function maybeToml11(text: string): boolean {
+  return text.includes("{") || text.includes("\\e") || text.includes("\\x") ||
+    MAYBE_TOML11.test(text);
+}
+
 /** The characters that end a bare token (a key or a value that is not a string). */
 function endsToken(c: string | undefined): boolean {
   return c === undefined || " \t\r\n,]}#=".includes(c);
@@ -43,6 +57,7 @@ function endsToken(c: string | undefined): boolean {
  * @returns The first such feature, or `undefined`.
  */
 export function toml11Feature(text: string): Toml11Feature | undefined {
+  if (!maybeToml11(text)) return undefined;
   /** What each open bracket is: `{` an inline table, `[` an array. */
   const open: string[] = [];
   let i = text.startsWith("\uFEFF") ? 1 : 0;

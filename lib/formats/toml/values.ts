@@ -113,6 +113,67 @@ export function mergeTables(base: TomlTable, over: TomlTable): TomlTable {
 }
 
 /**
+ * `over` laid over `base`, table by table (values and arrays of `over` win),
+ * as {@linkcode mergeTables} merges them, without copying: the result shares
+ * every table and value it does not change with `base` and `over`, so all
+ * three are to be read only.
+ *
+ * @example Usage
+ * ```ts
+ * import { overlayTables } from "./values.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const base = { a: { b: 1n }, d: { e: true } };
+ * const merged = overlayTables(base, { a: { c: [2n] } });
+ * deepEqual(merged, { a: { b: 1n, c: [2n] }, d: { e: true } });
+ * equal(merged.d, base.d);
+ * ```
+ *
+ * @param base The lower table.
+ * @param over The upper table.
+ * @returns The merged table.
+ */
+export function overlayTables(base: TomlTable, over: TomlTable): TomlTable {
+  const merged: TomlTable = { ...base };
+  for (const key of Object.keys(over)) {
+    const under = Object.hasOwn(base, key) ? base[key] : undefined;
+    const value = over[key];
+    setKey(merged, key, isTable(under) && isTable(value) ? overlayTables(under, value) : value);
+  }
+  return merged;
+}
+
+/**
+ * Sets a key of a table as an own value, whatever its name (`__proto__` too).
+ *
+ * @example Usage
+ * ```ts
+ * import { setKey } from "./values.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const table = {};
+ * setKey(table, "__proto__", 1n);
+ * deepEqual(Object.keys(table), ["__proto__"]);
+ * ```
+ *
+ * @param table The table.
+ * @param key The key.
+ * @param value The value.
+ */
+export function setKey(table: TomlTable, key: string, value: TomlValue): void {
+  if (key === "__proto__") {
+    Object.defineProperty(table, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    table[key] = value;
+  }
+}
+
+/**
  * Whether two values are equal, type for type (`1` the integer is not `1.0`).
  *
  * @example Usage
