@@ -108,8 +108,10 @@ function parserError(title: string, error: ParserError): string {
 }
 
 /**
- * Reads every file of each state with the parser of each reader, and
- * compares what it gives with what rtconf's own parser gives.
+ * Reads every file of the planned state (or, without one, of the given
+ * state) with the parser of each reader, and compares what it gives with
+ * what rtconf's own parser gives. A file the plan changes that fails is read
+ * as it is now, too: a problem it already had is the node's, not rtconf's.
  *
  * @example Usage
  * ```ts
@@ -132,15 +134,38 @@ function parserError(title: string, error: ParserError): string {
  */
 export async function checkWithEngineParsers(states: readonly ReadState[]): Promise<void> {
   const parsers = await loadEngineParsers();
+  // The planned files are what matters: a current file that a plan changes is
+  // read only to tell whether a planned file's problem was already the node's.
+  const current: Record<string, string | undefined> = {};
+  for (const state of states) if (!state.planned) Object.assign(current, state.texts);
+  const read = states.some((state) => state.planned)
+    ? states.filter((state) => state.planned)
+    : states;
   const done = new Set<string>();
-  for (const { views, texts, planned } of states) {
+  for (const { views, texts, planned } of read) {
     for (const view of views) {
       for (const path of view.files) {
         const text = texts[path];
         const key = `${view.parser}\0${text}`;
         if (text === undefined || done.has(key)) continue;
         done.add(key);
-        check(parsers.decode(view.parser, text), view.parser, text, path, view.reader, planned);
+        const before = current[path];
+        const changed = planned && before !== text;
+        try {
+          check(parsers.decode(view.parser, text), view.parser, text, path, view.reader, changed);
+        } catch (error) {
+          if (changed && before !== undefined) {
+            check(
+              parsers.decode(view.parser, before),
+              view.parser,
+              before,
+              path,
+              view.reader,
+              false,
+            );
+          }
+          throw error;
+        }
       }
     }
   }
