@@ -148,9 +148,12 @@ async function containerdCase(work: Work, t: Deno.TestContext, c: Case, bin: str
   const flags = hostRoot
     ? ["--runtime=containerd", `--host-root=${node}`, `--runtime-path=${fake}`]
     : [
+      // The config named explicitly, as containerd here is started with it; under the stand-in
+      // host's root all the same, so that rtconf's locks and journal are that host's.
       "--runtime=containerd",
-      `--config=${config}`,
-      `--drop-in-config=${c.mode === "in-place" ? "" : dropIn}`,
+      `--host-root=${node}`,
+      "--config=/etc/containerd/config.toml",
+      `--drop-in-config=${c.mode === "in-place" ? "" : "/etc/containerd/conf.d/99-nvidia.toml"}`,
       `--runtime-path=${fake}`,
     ];
   if (c.setAsDefault) flags.push("--set-as-default");

@@ -227,7 +227,10 @@ async function hookCalls(log: string): Promise<HookCall[]> {
 async function hookCase(work: Work, t: Deno.TestContext, podman: Package) {
   const hookLog = work.path("hook.log");
   const hook = await fakeHook(work.path("bin/nvidia-container-runtime-hook"), hookLog);
-  const hooksDir = work.path("hooks.d");
+  // A stand-in host's root: rtconf's lock for the hook file is that host's.
+  const host = work.path("host");
+  await Deno.mkdir(join(host, "etc"), { recursive: true });
+  const hooksDir = join(host, "hooks.d");
   const emptyHooks = work.path("empty-hooks.d");
   await Deno.mkdir(emptyHooks, { recursive: true });
   const containersConf = work.path("containers.conf");
@@ -236,12 +239,13 @@ async function hookCase(work: Work, t: Deno.TestContext, podman: Package) {
 
   await step(
     t,
-    "rtconf hook --hook-path=$W/bin/... --output=$W/hooks.d/oci-nvidia-hook.json",
+    "rtconf hook --host-root=$W/host --hook-path=$W/bin/... --output=/hooks.d/oci-nvidia-hook.json",
     async () => {
       await work.rtconfOk(
         "hook",
+        `--host-root=${host}`,
         `--hook-path=${hook}`,
-        `--output=${join(hooksDir, "oci-nvidia-hook.json")}`,
+        "--output=/hooks.d/oci-nvidia-hook.json",
       );
       ok(await exists(join(hooksDir, "oci-nvidia-hook.json")), "rtconf hook wrote no file");
     },
