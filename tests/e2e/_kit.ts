@@ -257,6 +257,13 @@ const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 const WATCHED = ["/etc", "/opt", "/run", "/var/lib"];
 
+/**
+ * rtconf's own state on this machine (locks, journal), which a run without --host-root keeps
+ * there by design: the unit tests that run beside the scenarios make it come and go. Every
+ * scenario runs rtconf under a stand-in host's root (`Work.rtconf` makes sure).
+ */
+const RTCONF_STATE = new Set(["/run/rtconf", "/var/lib/rtconf"]);
+
 async function entries(dir: string, onlyDirs = false): Promise<string[]> {
   const names: string[] = [];
   try {
@@ -285,7 +292,8 @@ function cgroupRoots(): string[] {
 
 /** The machine's entries where engines write by default, and its top-level cgroups. */
 async function machineEntries(): Promise<Set<string>> {
-  const all = (await Promise.all(WATCHED.map((dir) => entries(dir)))).flat();
+  const all = (await Promise.all(WATCHED.map((dir) => entries(dir)))).flat()
+    .filter((entry) => !RTCONF_STATE.has(entry));
   for (const root of cgroupRoots()) {
     // Other scenarios' own cgroups come and go while this one runs.
     all.push(...(await entries(root, true)).filter((dir) => !dir.includes("/rtconf-e2e-")));
@@ -478,6 +486,11 @@ export class Work {
    * `rtconf.log` too.
    */
   async rtconf(...args: string[]): Promise<Output> {
+    // rtconf's own state (see RTCONF_STATE) stays under the scenario's stand-in host.
+    ok(
+      args.some((arg) => arg.startsWith(`--host-root=${this.dir}/`)),
+      `a scenario runs rtconf under its stand-in host's root: rtconf ${args.join(" ")}`,
+    );
     const command = Deno.env.get("RTCONF_E2E_RTCONF")?.trim().split(/\s+/) ??
       [Deno.execPath(), "run", "-A", "--quiet", join(REPO, "main.ts")];
     const out = await run(command[0], [...command.slice(1), ...args], {
