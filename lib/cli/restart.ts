@@ -11,6 +11,7 @@ import type { FileChange } from "../plan.ts";
 import { RtconfError } from "../errors.ts";
 import { commandOutput } from "../io/command.ts";
 import { readText } from "../io/files.ts";
+import { processStat } from "../io/proc.ts";
 import type { HostRoot } from "./host_root.ts";
 import type { Reporter } from "./output.ts";
 
@@ -75,14 +76,6 @@ async function signalEngine(
   reporter.info(`signalled ${reload.process} (${pid}) to reload its configuration`);
 }
 
-/** A process's name and start time from its /proc stat, which together tell it apart. */
-async function identity(stat: string): Promise<string | undefined> {
-  const text = await Deno.readTextFile(stat).catch(() => undefined);
-  if (text === undefined) return undefined;
-  const name = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
-  return `${name} ${text.slice(text.lastIndexOf(")") + 2).split(" ")[19]}`;
-}
-
 /**
  * Fails unless `pid` is the engine's process as the host sees it: with a
  * host root, the host's `/proc` must show the very process rtconf's own
@@ -95,12 +88,13 @@ async function checkProcess(
   pidFile: string,
   host: HostRoot,
 ): Promise<void> {
-  const ours = await identity(`/proc/${pid}/stat`);
+  const ours = processStat(pid);
   if (host.root !== "") {
     const hostProc = `${host.root}/proc`;
-    const theirs = await identity(`${hostProc}/${pid}/stat`);
+    const theirs = processStat(pid, hostProc);
     const seen = await Deno.stat(`${hostProc}/1`).then(() => true, () => false);
-    if (!seen || theirs !== ours) {
+    // The name and start time together tell the process apart.
+    if (!seen || theirs?.name !== ours?.name || theirs?.start !== ours?.start) {
       throw new RtconfError(
         `${pidFile}: rtconf does not see the host's processes (${
           seen ? "another pid namespace" : `no ${hostProc}`
@@ -112,10 +106,10 @@ async function checkProcess(
   if (ours === undefined) {
     throw new RtconfError(`${pidFile}: no process ${pid}; is ${process} running?`);
   }
-  const name = ours.slice(0, ours.lastIndexOf(" "));
-  if (name !== process) {
+  if (ours.name !== process) {
     throw new RtconfError(
-      `${pidFile}: process ${pid} is ${name}, not ${process} (a stale pid file?); not signalled`,
+      `${pidFile}: process ${pid} is ${ours.name}, not ${process} (a stale pid file?); ` +
+        "not signalled",
     );
   }
 }
@@ -128,17 +122,11 @@ const USER_HZ = 100;
  * in whole seconds); `undefined` when it is gone or /proc cannot say.
  */
 async function startTime(pid: number): Promise<Date | undefined> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // The fields after the command name, which is in parentheses and may hold anything.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[19]);
-    const boot = Number(/^btime (\d+)$/m.exec(await Deno.readTextFile("/proc/stat"))?.[1]);
-    if (!Number.isFinite(ticks) || !Number.isFinite(boot)) return undefined;
-    return new Date((boot + ticks / USER_HZ) * 1000);
-  } catch {
-    return undefined;
-  }
+  const ticks = processStat(pid)?.start;
+  const stat = await Deno.readTextFile("/proc/stat").catch(() => "");
+  const boot = Number(/^btime (\d+)$/m.exec(stat)?.[1]);
+  if (ticks === undefined || !Number.isFinite(ticks) || !Number.isFinite(boot)) return undefined;
+  return new Date((boot + ticks / USER_HZ) * 1000);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { RtconfError } from "../errors.ts";
+import { processStat } from "./proc.ts";
 
 /** The processes a process started, and theirs, from /proc (empty where /proc cannot say). */
 function descendants(pid: number): number[] {
@@ -13,13 +14,9 @@ function descendants(pid: number): number[] {
   try {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        children.set(parent, [...children.get(parent) ?? [], Number(entry.name)]);
-      } catch {
-        // Gone meanwhile.
-      }
+      const parent = processStat(Number(entry.name))?.ppid;
+      if (parent === undefined) continue; // gone meanwhile
+      children.set(parent, [...children.get(parent) ?? [], Number(entry.name)]);
     }
   } catch {
     return [];

@@ -9,6 +9,7 @@
 
 import { basename, dirname, join, resolve as resolveFrom } from "../path.ts";
 import { mountPoints } from "./mounts.ts";
+import { processStat } from "./proc.ts";
 
 /** An absolute path: relative ones are relative to the working directory. */
 export function absolute(path: string): string {
@@ -107,23 +108,6 @@ export async function makeDirectories(
   return created;
 }
 
-/**
- * The nearest directory that exists, from `dir` up.
- *
- * @param dir A directory.
- * @returns It, or its nearest existing parent.
- */
-export async function existingAncestor(dir: string): Promise<string> {
-  for (let current = absolute(dir);; current = dirname(current)) {
-    try {
-      if ((await Deno.stat(current)).isDirectory) return current;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (current === dirname(current)) return current;
-  }
-}
-
 /** What tells a process apart: its pid, when it started, and the boot it runs in. */
 export interface ProcessIdentity {
   /** Its pid, in the pid namespace that wrote the record. */
@@ -132,16 +116,6 @@ export interface ProcessIdentity {
   start: number;
   /** The boot it runs in (`/proc/sys/kernel/random/boot_id`). */
   boot: string;
-}
-
-/** A process's start time in clock ticks since boot, or `undefined` when it is gone. */
-function startTicks(pid: number): number | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-  } catch {
-    return undefined;
-  }
 }
 
 function bootId(): string {
@@ -161,7 +135,7 @@ let self: ProcessIdentity | undefined;
  * @returns Its identity.
  */
 export function thisProcess(): ProcessIdentity {
-  return self ??= { pid: Deno.pid, start: startTicks(Deno.pid) ?? 0, boot: bootId() };
+  return self ??= { pid: Deno.pid, start: processStat(Deno.pid)?.start ?? 0, boot: bootId() };
 }
 
 /**
@@ -173,7 +147,7 @@ export function thisProcess(): ProcessIdentity {
  */
 export function alive(who: ProcessIdentity | number): boolean {
   const id = typeof who === "number" ? { pid: who } : who;
-  const start = startTicks(id.pid);
+  const start = processStat(id.pid)?.start;
   if (start === undefined) return false;
   if (typeof who === "number") return true;
   return who.boot === bootId() && who.start === start;
@@ -275,5 +249,32 @@ export async function removeLeftovers(file: string, readWhole = false): Promise<
 export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
   for (let written = 0; written < data.length;) {
     written += await file.write(data.subarray(written));
+  }
+}
+
+/**
+ * Writes one of rtconf's own files atomically: a 0600 temporary file beside
+ * it, flushed, renamed over it, its directory flushed; missing directories
+ * are created 0700. The errors are the file system's.
+ *
+ * @param path The file.
+ * @param text Its text.
+ */
+export async function writeOwnFile(path: string, text: string): Promise<void> {
+  const temp = tempName(path, "new");
+  try {
+    await makeDirectories(dirname(path), 0o700);
+    const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      await writeAll(handle, new TextEncoder().encode(text));
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+    await Deno.rename(temp, path);
+    await syncDirectory(dirname(path));
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
   }
 }
