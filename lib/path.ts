@@ -143,3 +143,29 @@ export function join(...parts: string[]): string {
 export function resolve(from: string, path: string): string {
   return isAbsolute(path) ? normalize(path) : join(from, path);
 }
+
+/**
+ * A path under a root as the root's own system names it: the part below the
+ * root (`/` for the root itself); a path not under the root, or with no root
+ * (`""`), as it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { underRoot } from "./path.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(underRoot("/host", "/host/etc/docker/daemon.json"), "/etc/docker/daemon.json");
+ * equal(underRoot("/host", "/host"), "/");
+ * equal(underRoot("/host", "/hostile/x"), "/hostile/x");
+ * equal(underRoot("", "/etc/crio/crio.conf"), "/etc/crio/crio.conf");
+ * ```
+ *
+ * @param root The root as seen here (`""`: none).
+ * @param path A path as seen here.
+ * @returns The path under the root.
+ */
+export function underRoot(root: string, path: string): string {
+  if (root === "") return path;
+  if (path === root) return "/";
+  return path.startsWith(`${root}/`) ? path.slice(root.length) : path;
+}

@@ -7,7 +7,7 @@
 
 import type { CommandLine } from "../engines/engine.ts";
 import { RtconfError } from "../errors.ts";
-import { dirname, join, resolve } from "../path.ts";
+import { dirname, join, resolve, underRoot } from "../path.ts";
 
 /** How many symbolic links one path may pass through (Linux's limit). */
 const MAX_LINKS = 40;
@@ -149,12 +149,7 @@ export class HostRoot {
    * @returns The host's path.
    */
   inside(disk: string): string {
-    if (this.root === "") return disk;
-    return disk === this.root
-      ? "/"
-      : disk.startsWith(`${this.root}/`)
-      ? disk.slice(this.root.length)
-      : disk;
+    return underRoot(this.root, disk);
   }
 
   /** Fails for a path that lands in the host's /dev, /proc or /sys: a masked file, no config. */

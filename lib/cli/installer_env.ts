@@ -18,7 +18,7 @@
  */
 
 import { usageError } from "../errors.ts";
-import { isAbsolute, join } from "../path.ts";
+import { isAbsolute, join, underRoot } from "../path.ts";
 import { parseBool } from "./flags.ts";
 
 /** Reads an environment variable (`undefined`: not set). */
@@ -285,7 +285,7 @@ export function installerSetup(env: Env, warn: (message: string) => void): Insta
   // A path as the host sees it: one under the host root's mount point is taken back to the host's.
   const hostPath = (name: string, path: string): string => {
     if (root !== "" && (path === root || path.startsWith(`${root}/`))) {
-      return path.slice(root.length) || "/";
+      return underRoot(root, path);
     }
     if (!isAbsolute(path)) throw usageError(`${name}="${path}" is not an absolute path`);
     return path;

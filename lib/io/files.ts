@@ -8,18 +8,9 @@
 import { RtconfError } from "../errors.ts";
 import type { FileGlob } from "../engines/engine.ts";
 import { globToRegExp } from "../glob.ts";
-import { dirname, join } from "../path.ts";
+import { dirname, join, underRoot } from "../path.ts";
 import type { FileChange } from "../plan.ts";
-import {
-  absolute,
-  describe,
-  makeDirectories,
-  removeLeftovers,
-  syncDirectory,
-  target,
-  tempName,
-  writeAll,
-} from "./fs.ts";
+import { absolute, describe, removeLeftovers, syncDirectory, target, writeOwnFile } from "./fs.ts";
 import { commit, type Replacement } from "./transaction.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -199,22 +190,9 @@ export async function writeAtomic(
  * @throws {RtconfError} naming the file and the reason.
  */
 export async function writePrivate(path: string, text: string): Promise<void> {
-  const temp = tempName(path, "new");
-  try {
-    await makeDirectories(dirname(path), 0o700);
-    const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      await writeAll(handle, new TextEncoder().encode(text));
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-    await Deno.rename(temp, path);
-    await syncDirectory(dirname(path));
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
+  await writeOwnFile(path, text).catch((error: unknown) => {
     throw new RtconfError(`${path}: cannot write: ${describe(error)}`);
-  }
+  });
 }
 
 /**
@@ -286,7 +264,7 @@ export const BACKUP_DIR = "/var/backups/rtconf";
 export function backupPath(path: string, time: Date, root = ""): string {
   const file = absolute(path);
   const top = root ? absolute(root) : "";
-  const inside = top && file.startsWith(`${top}/`) ? file.slice(top.length) : file;
+  const inside = underRoot(top, file);
   const stamp = time.toISOString().replace(/[-:]/g, "");
   return `${top}${BACKUP_DIR}${inside}.${stamp}`;
 }
@@ -295,7 +273,7 @@ export function backupPath(path: string, time: Date, root = ""): string {
 function backupFor(file: string, time: Date, options: WriteOptions): Promise<string> {
   const root = options.hostRoot ?? "";
   const disk = backupPath(file, time, root);
-  return options.resolve ? options.resolve(disk.slice(root.length)) : Promise.resolve(disk);
+  return options.resolve ? options.resolve(underRoot(root, disk)) : Promise.resolve(disk);
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 
 import { RtconfError } from "../errors.ts";
-import { dirname, join } from "../path.ts";
+import { dirname, join, underRoot } from "../path.ts";
 import {
   alive,
   createTemp,
@@ -22,6 +22,7 @@ import {
   tempName,
   thisProcess,
   writeAll,
+  writeOwnFile,
 } from "./fs.ts";
 import { mountPoints } from "./mounts.ts";
 import { copyAttributes } from "./xattr.ts";
@@ -208,18 +209,8 @@ async function stageBackup(step: Step, created: string[]): Promise<void> {
   step.backupTemp = temp;
 }
 
-async function writeJournal(path: string, journal: Journal): Promise<void> {
-  await makeDirectories(dirname(path), 0o700);
-  const temp = tempName(path, "new");
-  const handle = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-  try {
-    await writeAll(handle, new TextEncoder().encode(`${JSON.stringify(journal, null, 2)}\n`));
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-  await Deno.rename(temp, path);
-  await syncDirectory(dirname(path));
+function writeJournal(path: string, journal: Journal): Promise<void> {
+  return writeOwnFile(path, `${JSON.stringify(journal, null, 2)}\n`);
 }
 
 async function removeQuietly(path: string | undefined): Promise<void> {
@@ -308,8 +299,7 @@ export async function commit(
     );
   const journal: Journal = { owner: thisProcess(), locks: [...options.locks ?? []], entries: [] };
   const root = options.hostRoot ?? "";
-  const onHost = (disk: string) =>
-    root && disk.startsWith(`${root}/`) ? disk.slice(root.length) : disk;
+  const onHost = (disk: string) => underRoot(root, disk);
   const cleanUp = async () => {
     for (const step of steps) {
       await removeQuietly(step.staged);
